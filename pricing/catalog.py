@@ -1,0 +1,324 @@
+"""The ``Catalog``: resolves model names, finds the price in force, and prices workloads exactly."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time, tzinfo
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    getcontext,
+    setcontext,
+)
+from importlib.resources import files
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from pricing.errors import AmbiguousModelError, CatalogError, NoPriceError, UnknownModelError
+from pricing.loader import digest_of, parse_catalog_file, read_catalog_files
+from pricing.quote import Line, Quote, RankedQuote
+from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
+from pricing.workload import Usage, Workload
+
+#: Every amount is computed in this context. It traps Inexact and Rounded, so an amount that would
+#: need rounding raises instead of being silently wrong (it cannot happen within the workload limits:
+#: 80 digits hold any token count times any rate).
+EXACT = Context(
+    prec=80,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded],
+)
+_PERCENT = Context(prec=80, rounding=ROUND_HALF_EVEN)
+_MILLION = Decimal(1_000_000)
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+_Compiled = tuple[Window, tzinfo | None, frozenset[int]]
+_PeriodSlot = tuple[datetime, datetime | None, Period, tuple[_Compiled, ...]]
+
+
+class _Entry:
+    """A model with its periods laid out for the quote path."""
+
+    __slots__ = ("key", "model", "periods")
+
+    def __init__(self, model: Model) -> None:
+        self.key = f"{model.provider}/{model.id}"
+        self.model = model
+        periods: list[_PeriodSlot] = []
+        for i, period in enumerate(model.periods):
+            until = period.until
+            if until is None and i + 1 < len(model.periods):
+                until = model.periods[i + 1].starts
+            windows = tuple(
+                (w, None if w.timezone == "UTC" else ZoneInfo(w.timezone),
+                 frozenset(WEEKDAYS.index(d) for d in (w.days or WEEKDAYS)))
+                for w in period.windows
+            )
+            # One tzinfo object for every instant makes the comparisons on the quote path cheap.
+            periods.append((period.starts.astimezone(UTC),
+                            None if until is None else until.astimezone(UTC), period, windows))
+        # Newest first: most quotes are for recent instants.
+        self.periods = tuple(reversed(periods))
+
+
+def _window_active(compiled: _Compiled, at: datetime) -> bool:
+    window, zone, days = compiled
+    if window.starts is not None and at < window.starts:
+        return False
+    if window.until is not None and at >= window.until:
+        return False
+    local = at.astimezone(zone or UTC)
+    now = local.time().replace(tzinfo=None)
+    weekday = local.weekday()
+    start, end = window.start, window.end
+    if start < end:
+        return start <= now < end and weekday in days
+    # The window runs past midnight: the evening part starts today, the morning part began yesterday.
+    if now >= start:
+        return weekday in days
+    return now < end and (weekday - 1) % 7 in days
+
+
+class Catalog:
+    """A loaded, validated price catalog. Immutable and safe to share between threads."""
+
+    __slots__ = ("_entries", "_names", "_by_key", "digest", "sources")
+
+    def __init__(self, models: Iterable[Model], digest: str, sources: Sequence[str] = ()) -> None:
+        self.digest = digest
+        #: The file names the catalog was read from.
+        self.sources = tuple(sources)
+        self._entries: tuple[_Entry, ...] = tuple(
+            sorted((_Entry(m) for m in models), key=lambda e: e.key)
+        )
+        self._by_key: dict[str, _Entry] = {}
+        names: dict[str, set[str]] = {}
+        for entry in self._entries:
+            if entry.key in self._by_key:
+                raise CatalogError(entry.key, "", f"model {entry.key!r} is defined twice")
+            self._by_key[entry.key] = entry
+            m = entry.model
+            for label in (m.id, *m.aliases):
+                for name in (label, f"{m.provider}/{label}"):
+                    names.setdefault(name.lower(), set()).add(entry.key)
+        self._names: dict[str, _Entry | tuple[str, ...]] = {
+            name: self._by_key[next(iter(keys))] if len(keys) == 1 else tuple(sorted(keys))
+            for name, keys in names.items()
+        }
+
+    # -- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path) -> Catalog:
+        """A catalog from a TOML file, or a folder of them (one file a provider, say)."""
+        contents, digest = read_catalog_files(Path(path))
+        return cls._from_contents(contents, digest)
+
+    @classmethod
+    def loads(cls, *documents: str | bytes, names: Sequence[str] = ()) -> Catalog:
+        """A catalog from TOML text, one document a file; ``names`` label them in errors."""
+        labels = list(names) or [f"<catalog {i}>" for i in range(len(documents))]
+        contents = [(label, doc.encode() if isinstance(doc, str) else doc)
+                    for label, doc in zip(labels, documents, strict=True)]
+        return cls._from_contents(contents, digest_of(contents))
+
+    @classmethod
+    def _from_contents(cls, contents: list[tuple[str, bytes]], digest: str) -> Catalog:
+        models: list[Model] = []
+        for name, data in contents:
+            models.extend(parse_catalog_file(name, data).models)
+        return cls(models, digest, [name for name, _ in contents])
+
+    @staticmethod
+    @functools.cache
+    def default() -> Catalog:
+        """The catalog shipped inside the package (``pricing/data/*.toml``), loaded once."""
+        return Catalog.load(Path(str(files("pricing") / "data")))
+
+    # -- look-ups -------------------------------------------------------------------------------
+
+    def models(self, provider: str | None = None) -> tuple[Model, ...]:
+        """Every model, ordered by ``provider/id``; only ``provider``'s when given."""
+        return tuple(e.model for e in self._entries if provider is None or e.model.provider == provider)
+
+    def providers(self) -> tuple[str, ...]:
+        return tuple(sorted({e.model.provider for e in self._entries}))
+
+    def model(self, name: str) -> Model:
+        """The model a user's name means: its id, an alias, or ``provider/name``, any case."""
+        return self._entry(name).model
+
+    def names(self) -> tuple[str, ...]:
+        """Every name that resolves, lower-cased."""
+        return tuple(sorted(self._names))
+
+    def period_at(self, name: str, at: datetime) -> Period:
+        """The price period of model ``name`` in force at ``at`` (timezone aware)."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise NoPriceError(name, at, "the instant must be timezone aware")
+        return self._period(self._entry(name), at)[2]
+
+    def _entry(self, name: str) -> _Entry:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names.get(name.strip().lower())
+        if found is None:
+            close = difflib.get_close_matches(name.strip().lower(), self._names, n=5, cutoff=0.6)
+            raise UnknownModelError(name, close)
+        if isinstance(found, tuple):
+            raise AmbiguousModelError(name, found)
+        return found
+
+    @staticmethod
+    def _period(entry: _Entry, at: datetime) -> _PeriodSlot:
+        for slot in entry.periods:
+            starts, until = slot[0], slot[1]
+            if at >= starts:
+                if until is not None and at >= until:
+                    raise NoPriceError(entry.key, at, f"{entry.key} has no price after {until.isoformat()}"
+                                       " (retired, or a gap in its history)")
+                return slot
+        first = entry.periods[-1][0]
+        raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} (its launch)")
+
+    # -- pricing --------------------------------------------------------------------------------
+
+    def quote(self, workload: Workload) -> Quote:
+        """The exact, itemised price of ``workload`` at the instant it names (now if none)."""
+        return self._quote(self._entry(workload.model), workload, workload.at or datetime.now(UTC))
+
+    def quote_many(self, workloads: Iterable[Workload]) -> list[Quote]:
+        """``quote`` of each workload, in order; a workload without ``at`` is priced at one shared now."""
+        now = datetime.now(UTC)
+        return [self._quote(self._entry(w.model), w, w.at or now) for w in workloads]
+
+    def _quote(self, entry: _Entry, usage: Usage, at: datetime) -> Quote:
+        _, until, period, windows = self._period(entry, at)
+        pricing: Pricing = period
+        window_name = None
+        if usage.batch:
+            if period.batch is None:
+                raise NoPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
+            pricing = period.batch
+        else:
+            for compiled in windows:
+                if _window_active(compiled, at):
+                    pricing = compiled[0]
+                    window_name = compiled[0].name
+                    break
+        prompt = usage.input_tokens
+        rates: Rates = pricing
+        tier_name = None
+        for tier in reversed(pricing.tiers):
+            if prompt > tier.threshold or (prompt == tier.threshold and tier.boundary == ">="):
+                rates = tier
+                tier_name = f"{tier.boundary}{tier.threshold}"
+                break
+
+        n = usage.requests
+        base = rates.input
+        cached_rate = rates.cached_input if rates.cached_input is not None else base
+        write_rate = rates.cache_write if rates.cache_write is not None else base
+        uncached = prompt - usage.cached_input_tokens - usage.cache_write_tokens - usage.cache_write_1h_tokens
+        specs = [
+            ("input", uncached * n, base),
+            ("cached_input", usage.cached_input_tokens * n, cached_rate),
+            ("cache_write", usage.cache_write_tokens * n, write_rate),
+            ("output", usage.output_tokens * n, rates.output),
+        ]
+        if usage.cache_write_1h_tokens:
+            long_rate = rates.cache_write_1h if rates.cache_write_1h is not None else base
+            specs.insert(3, ("cache_write_1h", usage.cache_write_1h_tokens * n, long_rate))
+        lines = []
+        total = _ZERO
+        # Operators under the trapping context are much cheaper than EXACT.multiply & co.; the
+        # caller's context is put back whatever happens.
+        caller = getcontext()
+        setcontext(EXACT)
+        try:
+            for kind, tokens, rate in specs:
+                if tokens:
+                    amount = tokens * rate / _MILLION
+                    total += amount
+                else:
+                    amount = _ZERO
+                lines.append(Line(kind=kind, tokens=tokens, rate=rate, amount=amount))  # type: ignore[arg-type]
+        finally:
+            setcontext(caller)
+        model = entry.model
+        return Quote(
+            model=model.id,
+            provider=model.provider,
+            currency=period.currency,
+            at=at,
+            requests=n,
+            batch=usage.batch,
+            lines=tuple(lines),
+            total=total,
+            source=period.source,
+            checked=period.checked,
+            period_from=period.starts,
+            period_until=until,
+            window=window_name,
+            tier=tier_name,
+            catalog_digest=self.digest,
+        )
+
+    def compare(
+        self,
+        workload: Usage,
+        models: Sequence[str] | None = None,
+        baseline: str | None = None,
+    ) -> tuple[RankedQuote, ...]:
+        """The same token profile priced on each model, cheapest first.
+
+        With ``models`` None, every model with a price at that instant (a batch price, for a batch
+        workload) is priced; named models must all have one. The baseline is always included, and
+        each quote carries its saving against it in percent (2 places, half-even). Quotes in
+        different currencies are never compared: they sort by currency first.
+        """
+        at = workload.at or datetime.now(UTC)
+        chosen: dict[str, _Entry] = {}
+        base_entry = self._entry(baseline) if baseline is not None else None
+        if models is None:
+            candidates = list(self._entries)
+        else:
+            candidates = [self._entry(name) for name in models]
+        quotes: dict[str, Quote] = {}
+        for entry in candidates:
+            if entry.key in chosen:
+                continue
+            chosen[entry.key] = entry
+            try:
+                quotes[entry.key] = self._quote(entry, workload, at)
+            except NoPriceError:
+                if models is not None:
+                    raise
+        if base_entry is not None and base_entry.key not in quotes:
+            quotes[base_entry.key] = self._quote(base_entry, workload, at)
+        base = quotes[base_entry.key] if base_entry is not None else None
+        ranked = [
+            RankedQuote(**msgspec.structs.asdict(q), savings_percent=_savings(q, base))
+            for q in quotes.values()
+        ]
+        ranked.sort(key=lambda q: (q.currency, q.total, q.provider, q.model))
+        return tuple(ranked)
+
+
+def _savings(quote: Quote, base: Quote | None) -> Decimal | None:
+    if base is None or base.currency != quote.currency or not base.total:
+        return None
+    ratio = _PERCENT.divide(_PERCENT.multiply(_PERCENT.subtract(base.total, quote.total), _HUNDRED), base.total)
+    return ratio.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_PERCENT)

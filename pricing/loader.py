@@ -1,0 +1,175 @@
+"""Reading catalog files: TOML to frozen Structs, with every rule checked and named on failure."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from pricing.errors import CatalogError
+from pricing.schema import CatalogFile, Model, Period, Pricing, Rates, Tier, Window
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+Fail = Callable[[str, str], CatalogError]
+_RATE_FIELDS = ("input", "output", "cached_input", "cache_write", "cache_write_1h")
+
+
+def read_catalog_files(path: Path) -> tuple[list[tuple[str, bytes]], str]:
+    """The ``(name, bytes)`` of the catalog at ``path`` (a file, or a folder of ``*.toml``) and its digest.
+
+    The digest is SHA-256 over every file's name and bytes, in name order, so the same catalog
+    gives the same digest wherever it is installed.
+    """
+    if path.is_dir():
+        files = sorted(path.glob("*.toml"))
+        if not files:
+            raise CatalogError(str(path), "", "no *.toml catalog files in this folder")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise CatalogError(str(path), "", "no such file or folder")
+    contents = [(f.name, f.read_bytes()) for f in files]
+    return contents, digest_of(contents)
+
+
+def digest_of(contents: Iterable[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for name, data in contents:
+        h.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return "sha256:" + h.hexdigest()
+
+
+def parse_catalog_file(name: str, data: bytes | str) -> CatalogFile:
+    """Decode and validate one catalog file; ``CatalogError`` names the file and the field."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        # parse_float=Decimal: a TOML number like 0.55 never passes through a binary float.
+        raw = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(name, "", f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(name, "", f"not UTF-8 text: {exc}") from None
+    try:
+        catalog = msgspec.convert(raw, CatalogFile)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `")
+        raise CatalogError(name, where.rstrip("`") or "$", message) from None
+    _check_file(name, catalog)
+    return msgspec.structs.replace(
+        catalog,
+        models=tuple(msgspec.structs.replace(m, provider=catalog.provider) for m in catalog.models),
+    )
+
+
+def _check_file(name: str, catalog: CatalogFile) -> None:
+    def fail(path: str, reason: str) -> CatalogError:
+        return CatalogError(name, path, reason)
+
+    if not _ID.match(catalog.provider):
+        raise fail("$.provider", f"{catalog.provider!r} is not an id: use lower-case letters, digits, '.', '-', '_'")
+    seen: set[str] = set()
+    for i, model in enumerate(catalog.models):
+        where = f"$.models[{i}]"
+        if not _ID.match(model.id):
+            raise fail(f"{where}.id", f"{model.id!r} is not an id: use lower-case letters, digits, '.', '-', '_', ':'")
+        if model.provider:
+            raise fail(f"{where}.provider", "set the provider once, at the top of the file")
+        if not model.periods:
+            raise fail(f"{where}.periods", f"model {model.id!r} has no price periods")
+        for j, alias in enumerate(model.aliases):
+            if not alias.strip() or alias != alias.strip():
+                raise fail(f"{where}.aliases[{j}]", f"alias {alias!r} is empty or has surrounding spaces")
+        for label in (model.id, *model.aliases):
+            key = label.lower()
+            if key in seen:
+                raise fail(f"{where}", f"name {label!r} is used twice in provider {catalog.provider!r}")
+            seen.add(key)
+        _check_periods(fail, where, model)
+
+
+def _check_periods(fail: Fail, where: str, model: Model) -> None:
+    previous: Period | None = None
+    for j, period in enumerate(model.periods):
+        at = f"{where}.periods[{j}]"
+        _check_instant(fail, f"{at}.from", period.starts)
+        if period.until is not None:
+            _check_instant(fail, f"{at}.until", period.until)
+            if period.until <= period.starts:
+                raise fail(f"{at}.until", f"{model.id}: until {period.until} is not after from {period.starts}")
+        if previous is not None:
+            if period.starts <= previous.starts:
+                raise fail(f"{at}.from", f"{model.id}: periods must be in time order; {period.starts} is not after the previous period's start {previous.starts}")
+            if previous.until is not None and previous.until > period.starts:
+                raise fail(f"{at}.from", f"{model.id}: overlaps the previous period, which runs until {previous.until}")
+        if not period.source.startswith(("https://", "http://")):
+            raise fail(f"{at}.source", f"{model.id}: source must be the URL the price was read from, got {period.source!r}")
+        if not _CURRENCY.match(period.currency):
+            raise fail(f"{at}.currency", f"{period.currency!r} is not an ISO 4217 code such as 'USD'")
+        _check_pricing(fail, at, period)
+        if period.batch is not None:
+            _check_pricing(fail, f"{at}.batch", period.batch)
+        names: set[str] = set()
+        for k, window in enumerate(period.windows):
+            wat = f"{at}.windows[{k}]"
+            if window.name in names:
+                raise fail(f"{wat}.name", f"window name {window.name!r} is used twice in this period")
+            names.add(window.name)
+            _check_window(fail, wat, window)
+        previous = period
+
+
+def _check_instant(fail: Fail, path: str, value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise fail(path, f"{value} has no UTC offset; write it as e.g. 2025-01-20T00:00:00Z")
+
+
+def _check_rates(fail: Fail, path: str, rates: Rates) -> None:
+    for field in _RATE_FIELDS:
+        value: Decimal | None = getattr(rates, field)
+        if value is None:
+            continue
+        if not value.is_finite() or value < 0:
+            raise fail(f"{path}.{field}", f"price must be a finite number >= 0, got {value}")
+
+
+def _check_pricing(fail: Fail, path: str, pricing: Pricing) -> None:
+    _check_rates(fail, path, pricing)
+    previous: Tier | None = None
+    for i, tier in enumerate(pricing.tiers):
+        at = f"{path}.tiers[{i}]"
+        _check_rates(fail, at, tier)
+        if tier.threshold <= 0:
+            raise fail(f"{at}.threshold", f"threshold must be a positive token count, got {tier.threshold}")
+        if previous is not None and tier.threshold <= previous.threshold:
+            raise fail(f"{at}.threshold", "tiers must be listed in increasing threshold order")
+        previous = tier
+
+
+def _check_window(fail: Fail, path: str, window: Window) -> None:
+    _check_pricing(fail, path, window)
+    try:
+        ZoneInfo(window.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"{path}.timezone", f"unknown time zone {window.timezone!r}; use an IANA name such as 'UTC' or 'Asia/Shanghai'") from None
+    for field in ("start", "end"):
+        value = getattr(window, field)
+        if value.tzinfo is not None:
+            raise fail(f"{path}.{field}", "give a local time without offset; the zone is set by 'timezone'")
+    if window.start == window.end:
+        raise fail(f"{path}.end", "end equals start: a window must not be empty or the whole day")
+    if len(set(window.days)) != len(window.days):
+        raise fail(f"{path}.days", "a weekday is listed twice")
+    if window.starts is not None:
+        _check_instant(fail, f"{path}.from", window.starts)
+    if window.until is not None:
+        _check_instant(fail, f"{path}.until", window.until)
+    if window.starts is not None and window.until is not None and window.until <= window.starts:
+        raise fail(f"{path}.until", "until must be after from")

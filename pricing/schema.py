@@ -1,0 +1,99 @@
+"""The catalog's data types: what a TOML catalog file holds, and what the engine prices from.
+
+Every rate is a ``Decimal`` per million tokens. The same frozen Structs are decoded from the file
+and used at run time, so there is one description of the format: this module.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+_STRUCT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
+
+
+class Rates(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+    """Prices per million tokens. A missing cache rate bills those tokens as plain input."""
+
+    input: Decimal
+    output: Decimal
+    #: Cache reads ("cache hit").
+    cached_input: Decimal | None = None
+    #: Cache writes (Anthropic's 5-minute cache, Google's cache creation).
+    cache_write: Decimal | None = None
+    #: Writes to a longer-lived cache (Anthropic's 1-hour cache).
+    cache_write_1h: Decimal | None = None
+
+
+class Tier(Rates, **_STRUCT):  # type: ignore[call-arg]
+    """Rates for a request whose prompt (``input_tokens``) is above a size.
+
+    The whole request is priced at the tier's rates. ``boundary`` says whether a prompt of exactly
+    ``threshold`` tokens is in the tier (``">="``) or not (``">"``); the file must say which.
+    """
+
+    threshold: int
+    boundary: Literal[">", ">="]
+
+
+class Pricing(Rates, **_STRUCT):  # type: ignore[call-arg]
+    """Base rates and the prompt-size tiers above them, lowest threshold first."""
+
+    tiers: tuple[Tier, ...] = ()
+
+
+class Window(Pricing, **_STRUCT):  # type: ignore[call-arg]
+    """A recurring time of day with its own rates (an off-peak discount, say).
+
+    ``start``/``end`` are local times in ``timezone``; ``end`` at or before ``start`` means the
+    window runs past midnight into the next day. ``days`` lists the weekdays a window *starts* on
+    (empty: every day). ``from``/``until`` limit the window to a range of instants.
+    """
+
+    name: str
+    start: time
+    end: time
+    timezone: str = "UTC"
+    days: tuple[Weekday, ...] = ()
+    starts: datetime | None = msgspec.field(default=None, name="from")
+    until: datetime | None = None
+    source: str | None = None
+
+
+class Period(Pricing, **_STRUCT):  # type: ignore[call-arg]
+    """The prices in force over ``[from, until)``; ``until`` defaults to the next period's start."""
+
+    starts: datetime = msgspec.field(name="from")
+    source: str
+    checked: date
+    until: datetime | None = None
+    currency: str = "USD"
+    batch: Pricing | None = None
+    windows: tuple[Window, ...] = ()
+    note: str = ""
+
+
+class Model(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+    """One model at one provider, with its price history, oldest period first."""
+
+    id: str
+    periods: tuple[Period, ...]
+    name: str = ""
+    aliases: tuple[str, ...] = ()
+    #: Filled in by the loader from the file's ``provider``.
+    provider: str = ""
+
+
+class CatalogFile(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+    """One TOML file: a provider and the models it sells."""
+
+    provider: str
+    models: tuple[Model, ...] = ()
+    provider_name: str = ""
+    provider_url: str = ""

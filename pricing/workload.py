@@ -1,0 +1,80 @@
+"""What is being priced: a token profile (``Usage``) and, with a model, a ``Workload``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from pricing.errors import InvalidWorkloadError
+
+#: Largest token count accepted per request in any one field (ten billion: far beyond any context).
+MAX_TOKENS = 10_000_000_000
+#: Largest number of requests in one workload.
+MAX_REQUESTS = 1_000_000_000_000
+
+_TOKEN_FIELDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens",
+                 "cache_write_1h_tokens", "output_tokens")
+
+
+def _check_count(field: str, value: object, low: int, high: int) -> None:
+    # bool is an int subclass and float/Decimal would silently truncate: refuse all three.
+    if type(value) is not int:
+        raise InvalidWorkloadError(field, f"must be a whole number, got {type(value).__name__} {value!r}")
+    if value < low:
+        raise InvalidWorkloadError(field, f"must be >= {low}, got {value}")
+    if value > high:
+        raise InvalidWorkloadError(field, f"must be <= {high:_}, got {value:_}")
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A token profile: counts per request, how many requests, when and how they run.
+
+    ``input_tokens`` is the whole prompt; ``cached_input_tokens`` (cache reads) and the two
+    cache-write counts are parts of it. ``output_tokens`` includes reasoning tokens. ``at`` must
+    be timezone aware; ``None`` means now.
+    """
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    cache_write_tokens: int = 0
+    #: Writes to a longer-lived cache (Anthropic's 1-hour cache); part of ``input_tokens``.
+    cache_write_1h_tokens: int = 0
+    output_tokens: int = 0
+    requests: int = 1
+    at: datetime | None = None
+    batch: bool = False
+
+    def __post_init__(self) -> None:
+        for field in _TOKEN_FIELDS:
+            _check_count(field, getattr(self, field), 0, MAX_TOKENS)
+        _check_count("requests", self.requests, 1, MAX_REQUESTS)
+        parts = self.cached_input_tokens + self.cache_write_tokens + self.cache_write_1h_tokens
+        if parts > self.input_tokens:
+            raise InvalidWorkloadError(
+                "cached_input_tokens",
+                f"cached ({self.cached_input_tokens}) plus cache-write "
+                f"({self.cache_write_tokens + self.cache_write_1h_tokens}) tokens exceed "
+                f"input_tokens ({self.input_tokens}); input_tokens is the whole prompt, "
+                "the cached and cache-write tokens are parts of it",
+            )
+        if self.at is not None:
+            if not isinstance(self.at, datetime):
+                raise InvalidWorkloadError("at", f"must be a datetime, got {type(self.at).__name__}")
+            if self.at.tzinfo is None or self.at.utcoffset() is None:
+                raise InvalidWorkloadError(
+                    "at", "must be timezone aware (give an offset, e.g. 2025-01-31T12:00:00Z)"
+                )
+        if type(self.batch) is not bool:
+            raise InvalidWorkloadError("batch", f"must be true or false, got {self.batch!r}")
+
+
+class Workload(Usage, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A ``Usage`` on one named model (a canonical id, an alias or ``provider/id``)."""
+
+    model: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise InvalidWorkloadError("model", "must be a non-empty model name, e.g. 'deepseek-reasoner'")
+        super().__post_init__()
