@@ -39,6 +39,7 @@ __all__ = [
     "RankedQuote",
     "Rates",
     "Tier",
+    "UnknownModelError",
     "Usage",
     "Window",
     "Workload",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -24,15 +24,22 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from pricing.errors import AmbiguousModelError, CatalogError, NoPriceError, UnknownModelError
+from pricing.errors import (
+    AmbiguousModelError,
+    CatalogError,
+    InvalidWorkloadError,
+    NoPriceError,
+    UnknownModelError,
+)
 from pricing.loader import digest_of, parse_catalog_file, read_catalog_files
 from pricing.quote import Line, Quote, RankedQuote
 from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
 from pricing.workload import Usage, Workload
 
 #: Every amount is computed in this context. It traps Inexact and Rounded, so an amount that would
-#: need rounding raises instead of being silently wrong (it cannot happen within the workload limits:
-#: 80 digits hold any token count times any rate).
+#: need rounding raises instead of being silently wrong. It cannot happen for a loaded catalog: the
+#: loader bounds how prices are written so that any amount within the workload limits has at most
+#: 55 digits.
 EXACT = Context(
     prec=80,
     rounding=ROUND_HALF_EVEN,
@@ -94,7 +101,7 @@ def _window_active(compiled: _Compiled, at: datetime) -> bool:
 class Catalog:
     """A loaded, validated price catalog. Immutable and safe to share between threads."""
 
-    __slots__ = ("_entries", "_names", "_by_key", "digest", "sources")
+    __slots__ = ("_by_key", "_entries", "_names", "digest", "sources")
 
     def __init__(self, models: Iterable[Model], digest: str, sources: Sequence[str] = ()) -> None:
         self.digest = digest
@@ -113,10 +120,17 @@ class Catalog:
             for label in (m.id, *m.aliases):
                 for name in (label, f"{m.provider}/{label}"):
                     names.setdefault(name.lower(), set()).add(entry.key)
-        self._names: dict[str, _Entry | tuple[str, ...]] = {
-            name: self._by_key[next(iter(keys))] if len(keys) == 1 else tuple(sorted(keys))
-            for name, keys in names.items()
-        }
+        self._names: dict[str, _Entry | tuple[str, ...]] = {}
+        for name, keys in names.items():
+            # A name several providers sell means the maker's own model when exactly one of those
+            # providers is the name's first word: "deepseek-r1" is DeepSeek's, hosts are named as
+            # "together/deepseek-r1". A name no seller is named in ("llama-3.1-405b", sold only by
+            # hosts) stays ambiguous and the error lists the choices.
+            makers = [k for k in keys if name.startswith(k.partition("/")[0] + "-")] if len(keys) > 1 else []
+            if len(keys) == 1 or len(makers) == 1:
+                self._names[name] = self._by_key[(makers or list(keys))[0]]
+            else:
+                self._names[name] = tuple(sorted(keys))
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -137,8 +151,21 @@ class Catalog:
     @classmethod
     def _from_contents(cls, contents: list[tuple[str, bytes]], digest: str) -> Catalog:
         models: list[Model] = []
+        # Several files may hold one provider's models; a name must still mean one model there,
+        # and the error must name the file (the parser only sees one file at a time).
+        claimed: dict[tuple[str, str], str] = {}
         for name, data in contents:
-            models.extend(parse_catalog_file(name, data).models)
+            parsed = parse_catalog_file(name, data)
+            for i, model in enumerate(parsed.models):
+                labels = [(f"$.models[{i}].id", model.id)]
+                labels += [(f"$.models[{i}].aliases[{j}]", a) for j, a in enumerate(model.aliases)]
+                for path, label in labels:
+                    key = (parsed.provider, label.lower())
+                    if key in claimed:
+                        raise CatalogError(name, path, f"name {label!r} of provider {parsed.provider!r} "
+                                           f"is already used in {claimed[key]}")
+                    claimed[key] = name
+            models.extend(parsed.models)
         return cls(models, digest, [name for name, _ in contents])
 
     @staticmethod
@@ -171,6 +198,8 @@ class Catalog:
         return self._period(self._entry(name), at)[2]
 
     def _entry(self, name: str) -> _Entry:
+        if not isinstance(name, str):
+            raise InvalidWorkloadError("model", f"must be a model name (a string), got {type(name).__name__}")
         found = self._names.get(name)
         if found is None:
             found = self._names.get(name.strip().lower())
@@ -292,10 +321,10 @@ class Catalog:
         at = workload.at or datetime.now(UTC)
         chosen: dict[str, _Entry] = {}
         base_entry = self._entry(baseline) if baseline is not None else None
-        if models is None:
-            candidates = list(self._entries)
-        else:
-            candidates = [self._entry(name) for name in models]
+        if isinstance(models, str):
+            # A lone string is a sequence of one-letter "names": refuse it rather than look those up.
+            raise InvalidWorkloadError("models", f"must be a list of model names, got the string {models!r}")
+        candidates = list(self._entries) if models is None else [self._entry(name) for name in models]
         quotes: dict[str, Quote] = {}
         for entry in candidates:
             if entry.key in chosen:

@@ -20,6 +20,11 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 Fail = Callable[[str, str], CatalogError]
 _RATE_FIELDS = ("input", "output", "cached_input", "cache_write", "cache_write_1h")
+#: Bounds on how a price is written. With them every amount (at most 10**22 tokens a line, see
+#: pricing.workload) has at most 55 digits, so the engine's exact 80-digit context never has to round;
+#: an unbounded price (1e100, or 80 decimals) made quoting fail with a bare decimal.Rounded.
+_MAX_RATE_PLACES = 20
+_RATE_LIMIT = Decimal("1e12")
 
 
 def read_catalog_files(path: Path) -> tuple[list[tuple[str, bytes]], str]:
@@ -87,10 +92,12 @@ def _check_file(name: str, catalog: CatalogFile) -> None:
         for j, alias in enumerate(model.aliases):
             if not alias.strip() or alias != alias.strip():
                 raise fail(f"{where}.aliases[{j}]", f"alias {alias!r} is empty or has surrounding spaces")
-        for label in (model.id, *model.aliases):
+        labels = [(f"{where}.id", model.id)]
+        labels += [(f"{where}.aliases[{j}]", alias) for j, alias in enumerate(model.aliases)]
+        for path, label in labels:
             key = label.lower()
             if key in seen:
-                raise fail(f"{where}", f"name {label!r} is used twice in provider {catalog.provider!r}")
+                raise fail(path, f"name {label!r} is used twice in provider {catalog.provider!r}")
             seen.add(key)
         _check_periods(fail, where, model)
 
@@ -136,8 +143,14 @@ def _check_rates(fail: Fail, path: str, rates: Rates) -> None:
         value: Decimal | None = getattr(rates, field)
         if value is None:
             continue
-        if not value.is_finite() or value < 0:
+        # is_signed: a "-0.0" price would print its amounts as -0E-7.
+        if not value.is_finite() or value < 0 or value.is_signed():
             raise fail(f"{path}.{field}", f"price must be a finite number >= 0, got {value}")
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -_MAX_RATE_PLACES:
+            raise fail(f"{path}.{field}", f"price {value} has more than {_MAX_RATE_PLACES} digits after the point")
+        if value >= _RATE_LIMIT:
+            raise fail(f"{path}.{field}", f"price {value} per million tokens is not below {_RATE_LIMIT:f}")
 
 
 def _check_pricing(fail: Fail, path: str, pricing: Pricing) -> None:
@@ -155,6 +168,8 @@ def _check_pricing(fail: Fail, path: str, pricing: Pricing) -> None:
 
 def _check_window(fail: Fail, path: str, window: Window) -> None:
     _check_pricing(fail, path, window)
+    if window.source is not None and not window.source.startswith(("https://", "http://")):
+        raise fail(f"{path}.source", f"source must be the URL the price was read from, got {window.source!r}")
     try:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError):

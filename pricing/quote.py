@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Literal
 
 import msgspec
@@ -62,9 +62,16 @@ class RankedQuote(Quote, frozen=True, kw_only=True):
 MINOR_UNITS = {"USD": 2, "EUR": 2, "GBP": 2, "CNY": 2, "JPY": 0, "KRW": 0}
 
 
+#: Rounding runs in this context, not the caller's: a caller's low precision (or traps turned off)
+#: would otherwise fail the quantize or turn the result into NaN. quantize needs as many digits as
+#: the amount has, and allocates only those, so the maximal precision costs nothing.
+_ROUNDING = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+
+
 def round_money(amount: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """``amount`` rounded to ``currency``'s minor unit (cents for USD), half-even by default."""
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2)), rounding=rounding)
+    unit = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2), context=_ROUNDING)
+    return amount.quantize(unit, rounding=rounding, context=_ROUNDING)
 
 
 def round_quote(quote: Quote, rounding: str = ROUND_HALF_EVEN) -> Quote:

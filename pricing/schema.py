@@ -15,10 +15,11 @@ import msgspec
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_STRUCT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
+# Each class spells out its Struct options (not a shared ** dict): mypy only sees kw_only written
+# out, and without it reports every required field after a defaulted one as an error.
 
 
-class Rates(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+class Rates(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Prices per million tokens. A missing cache rate bills those tokens as plain input."""
 
     input: Decimal
@@ -31,7 +32,7 @@ class Rates(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     cache_write_1h: Decimal | None = None
 
 
-class Tier(Rates, **_STRUCT):  # type: ignore[call-arg]
+class Tier(Rates, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Rates for a request whose prompt (``input_tokens``) is above a size.
 
     The whole request is priced at the tier's rates. ``boundary`` says whether a prompt of exactly
@@ -42,13 +43,13 @@ class Tier(Rates, **_STRUCT):  # type: ignore[call-arg]
     boundary: Literal[">", ">="]
 
 
-class Pricing(Rates, **_STRUCT):  # type: ignore[call-arg]
+class Pricing(Rates, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Base rates and the prompt-size tiers above them, lowest threshold first."""
 
     tiers: tuple[Tier, ...] = ()
 
 
-class Window(Pricing, **_STRUCT):  # type: ignore[call-arg]
+class Window(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A recurring time of day with its own rates (an off-peak discount, say).
 
     ``start``/``end`` are local times in ``timezone``; ``end`` at or before ``start`` means the
@@ -66,7 +67,7 @@ class Window(Pricing, **_STRUCT):  # type: ignore[call-arg]
     source: str | None = None
 
 
-class Period(Pricing, **_STRUCT):  # type: ignore[call-arg]
+class Period(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The prices in force over ``[from, until)``; ``until`` defaults to the next period's start."""
 
     starts: datetime = msgspec.field(name="from")
@@ -79,7 +80,7 @@ class Period(Pricing, **_STRUCT):  # type: ignore[call-arg]
     note: str = ""
 
 
-class Model(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One model at one provider, with its price history, oldest period first."""
 
     id: str
@@ -90,7 +91,7 @@ class Model(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
     provider: str = ""
 
 
-class CatalogFile(msgspec.Struct, **_STRUCT):  # type: ignore[call-arg]
+class CatalogFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One TOML file: a provider and the models it sells."""
 
     provider: str

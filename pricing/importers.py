@@ -1,0 +1,195 @@
+"""Reading the price files other projects publish, to review our catalog against them.
+
+``catalog diff`` compares our current rates with litellm's ``model_prices_and_context_window.json``
+(prices per token) or genai-prices' ``data.json`` (prices per million tokens). A user downloads
+those files; nothing here fetches anything. Their numbers are read as exact decimals (the JSON
+text, never a binary float) and scaled exactly to per-million rates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from pricing.catalog import Catalog
+from pricing.errors import CatalogError, NoPriceError, UnknownModelError
+
+FIELDS = ("input", "cached_input", "cache_write", "output")
+_MILLION = Decimal(1_000_000)
+
+# litellm's provider names where they differ from ours.
+_LITELLM_PROVIDERS = {
+    "together_ai": "together",
+    "fireworks_ai": "fireworks",
+    "gemini": "google",
+    "bedrock_converse": "bedrock",
+    "text-completion-openai": "openai",
+}
+_LITELLM_FIELDS = {
+    "input": "input_cost_per_token",
+    "cached_input": "cache_read_input_token_cost",
+    "cache_write": "cache_creation_input_token_cost",
+    "output": "output_cost_per_token",
+}
+_GENAI_FIELDS = {
+    "input": "input_mtok",
+    "cached_input": "cache_read_mtok",
+    "cache_write": "cache_write_mtok",
+    "output": "output_mtok",
+}
+
+
+class ExternalPrice(msgspec.Struct, frozen=True, kw_only=True):
+    """Another project's current price for one model, per million tokens."""
+
+    provider: str
+    name: str
+    rates: dict[str, Decimal]
+
+
+class Difference(msgspec.Struct, frozen=True, kw_only=True):
+    """One rate where our catalog and the other file disagree (``None``: that side has no rate)."""
+
+    model: str
+    field: str
+    ours: Decimal | None
+    theirs: Decimal | None
+    their_name: str
+
+
+class DiffReport(msgspec.Struct, frozen=True, kw_only=True):
+    differences: list[Difference]
+    matched: int
+    #: Their models for providers we sell that resolve to none of ours.
+    missing: list[str]
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise CatalogError(str(path), "", "no such file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(str(path), "", f"not valid JSON: {exc}") from None
+
+
+def _decimal(value: object, where: str, file: str) -> Decimal:
+    # parse_float=Decimal keeps the JSON text exact; ints arrive as int.
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise CatalogError(file, where, f"expected a number, got {value!r}")
+    return Decimal(value)
+
+
+def read_litellm(path: Path) -> list[ExternalPrice]:
+    """litellm's map of model name to per-token costs; chat/completion models only."""
+    data = _load_json(path)
+    if not isinstance(data, Mapping):
+        raise CatalogError(str(path), "$", "expected an object of model name to prices (litellm's format)")
+    prices = []
+    for name, spec in data.items():
+        if name == "sample_spec" or not isinstance(spec, Mapping):
+            continue
+        if spec.get("mode", "chat") not in ("chat", "completion", "responses"):
+            continue
+        raw_provider = str(spec.get("litellm_provider", ""))
+        rates = {
+            field: _decimal(spec[key], f"$[{name!r}].{key}", str(path)) * _MILLION
+            for field, key in _LITELLM_FIELDS.items() if spec.get(key) is not None
+        }
+        if "input" in rates or "output" in rates:
+            prices.append(ExternalPrice(provider=_LITELLM_PROVIDERS.get(raw_provider, raw_provider),
+                                        name=str(name), rates=rates))
+    return prices
+
+
+def read_genai_prices(path: Path, at: datetime) -> list[ExternalPrice]:
+    """genai-prices' providers and models, each with the prices in force at ``at``."""
+    data = _load_json(path)
+    providers = data.get("providers", data) if isinstance(data, Mapping) else data
+    if not isinstance(providers, list):
+        raise CatalogError(str(path), "$", "expected a list of providers (genai-prices' data.json)")
+    prices = []
+    for i, provider in enumerate(providers):
+        if not isinstance(provider, Mapping) or "id" not in provider:
+            raise CatalogError(str(path), f"$[{i}]", "expected a provider object with an 'id'")
+        for j, model in enumerate(provider.get("models", [])):
+            where = f"$[{i}].models[{j}]"
+            if not isinstance(model, Mapping) or "id" not in model:
+                raise CatalogError(str(path), where, "expected a model object with an 'id'")
+            current = _genai_current(model.get("prices", {}), at, where, str(path))
+            rates = {}
+            for field, key in _GENAI_FIELDS.items():
+                value = current.get(key)
+                if isinstance(value, Mapping):  # tiered: {"base": ..., "tiers": [...]}; compare the base
+                    value = value.get("base")
+                if value is not None:
+                    rates[field] = _decimal(value, f"{where}.prices.{key}", str(path))
+            names = [str(model["id"]), *_genai_equals(model.get("match", {}))]
+            for name in dict.fromkeys(names):
+                prices.append(ExternalPrice(provider=str(provider["id"]), name=name, rates=rates))
+    return prices
+
+
+def _genai_current(prices: Any, at: datetime, where: str, file: str) -> Mapping[str, Any]:
+    if isinstance(prices, Mapping):
+        return prices
+    if not isinstance(prices, list) or not prices:
+        raise CatalogError(file, f"{where}.prices", "expected prices: an object or a list of conditional prices")
+    chosen = prices[0].get("prices", {})
+    for conditional in prices:  # later entries take precedence, as genai-prices does
+        start = (conditional.get("constraint") or {}).get("start_date")
+        if start is None or date.fromisoformat(str(start)) <= at.date():
+            chosen = conditional.get("prices", {})
+    return chosen if isinstance(chosen, Mapping) else {}
+
+
+def _genai_equals(match: Any) -> Iterator[str]:
+    if isinstance(match, Mapping):
+        if "equals" in match:
+            yield str(match["equals"])
+        for key in ("or", "and"):
+            for clause in match.get(key, []) or []:
+                yield from _genai_equals(clause)
+
+
+def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = None) -> DiffReport:
+    """Where ``theirs`` disagrees with our prices in force at ``at`` (now), model by model."""
+    at = at or datetime.now(UTC)
+    providers = set(catalog.providers())
+    differences: list[Difference] = []
+    missing: list[str] = []
+    matched = 0
+    for price in theirs:
+        if price.provider not in providers:
+            continue
+        model = None
+        for name in (f"{price.provider}/{price.name}", f"{price.provider}/{price.name.split('/')[-1]}"):
+            try:
+                model = catalog.model(name)
+                break
+            except UnknownModelError:
+                continue
+        if model is None:
+            missing.append(f"{price.provider}/{price.name}")
+            continue
+        key = f"{model.provider}/{model.id}"
+        try:
+            period = catalog.period_at(key, at)
+        except NoPriceError:
+            continue
+        matched += 1
+        for field in FIELDS:
+            other = price.rates.get(field)
+            # We bill a missing cache rate as input, so that is the rate to compare.
+            ours = getattr(period, field) if getattr(period, field) is not None else period.input
+            if other is not None and ours != other:
+                differences.append(Difference(model=key, field=field, ours=ours, theirs=other, their_name=price.name))
+    # Several of their names can map to one of our models: report each disagreement once.
+    differences = list({(d.model, d.field, d.theirs): d for d in differences}.values())
+    return DiffReport(differences=differences, matched=matched, missing=sorted(set(missing)))

@@ -1,0 +1,94 @@
+"""``catalog check``: the warnings a maintainer wants before shipping a catalog.
+
+Hard errors (a file that does not load) come from the loader; this module looks for what loads but is
+probably wrong: cache reads dearer than input, prices not checked for a long time, two models with
+the same history to the letter (a copy-paste), and gaps in a model's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import msgspec
+
+from pricing.catalog import Catalog
+from pricing.schema import Model, Period, Pricing, Rates
+
+#: A price not checked against its source for this long gets a warning.
+STALE_AFTER_DAYS = 180
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """One lint warning: which model and where, and what looks wrong."""
+
+    model: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.model}: {self.where}: {self.message}"
+
+
+def lint(catalog: Catalog, today: date, stale_after_days: int = STALE_AFTER_DAYS) -> list[Finding]:
+    """Every warning for ``catalog`` as of ``today``, model by model."""
+    findings: list[Finding] = []
+    histories: dict[tuple[object, ...], str] = {}
+    for model in catalog.models():
+        key = f"{model.provider}/{model.id}"
+        findings.extend(Finding(model=key, where=w, message=m) for w, m in _model_findings(model, today, stale_after_days))
+        history = _history_fingerprint(model)
+        if history in histories:
+            findings.append(Finding(
+                model=key, where="periods",
+                message=f"same rates and dates as {histories[history]} in every period: a copy-paste?",
+            ))
+        else:
+            histories[history] = key
+    return findings
+
+
+def _model_findings(model: Model, today: date, stale_after_days: int) -> Iterator[tuple[str, str]]:
+    for i, period in enumerate(model.periods):
+        where = f"periods[{i}] (from {period.starts.date()})"
+        age = (today - period.checked).days
+        if age > stale_after_days:
+            yield where, f"checked {age} days ago ({period.checked}); check it against {period.source}"
+        if age < 0:
+            yield where, f"checked date {period.checked} is in the future"
+        for label, pricing in _pricings(period):
+            for tier_label, rates in _rates(pricing):
+                yield from ((f"{where}{label}{tier_label}", m) for m in _rate_findings(rates))
+        if i + 1 < len(model.periods) and period.until is not None:
+            following = model.periods[i + 1].starts
+            if period.until < following:
+                yield where, f"gap in the history: no price from {period.until} to {following}"
+
+
+def _pricings(period: Period) -> Iterator[tuple[str, Pricing]]:
+    yield "", period
+    if period.batch is not None:
+        yield ".batch", period.batch
+    for k, window in enumerate(period.windows):
+        yield f".windows[{k}]", window
+
+
+def _rates(pricing: Pricing) -> Iterator[tuple[str, Rates]]:
+    yield "", pricing
+    for k, tier in enumerate(pricing.tiers):
+        yield f".tiers[{k}]", tier
+
+
+def _rate_findings(rates: Rates) -> Iterator[str]:
+    if rates.cached_input is not None and rates.cached_input > rates.input:
+        yield f"cached input {rates.cached_input} costs more than input {rates.input}"
+    if rates.input == 0 and rates.output == 0:
+        yield "input and output are both free: is this right?"
+
+
+def _history_fingerprint(model: Model) -> tuple[object, ...]:
+    # Everything that prices a request, and nothing that documents it (source, checked, note).
+    return tuple(
+        msgspec.structs.astuple(msgspec.structs.replace(p, source="", checked=date.min, note=""))
+        for p in model.periods
+    )

@@ -1,0 +1,65 @@
+"""Request bodies to engine types, with msgspec, and every failure to a problem naming its field.
+
+The service decodes bodies itself rather than through Litestar's ``data`` parameter: Litestar
+converts in msgspec's lax mode (``"5"`` would become 5 tokens) and answers 400 without the field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+
+from service.problems import ProblemError, problem
+
+T = TypeVar("T")
+
+# msgspec appends the location of a failure: "Expected `int`, got `str` - at `$.workloads[3].input_tokens`".
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)
+# The engine's InvalidWorkloadError puts the field first: "input_tokens: must be >= 0, got -1".
+_FIELD_FIRST = re.compile(r"^(?P<field>[a-z_][a-z0-9_]*): (?P<reason>.*)$", re.DOTALL)
+# msgspec names the field of an unknown or missing key in the message, not in the path.
+_NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<field>[^`]*)`$")
+_INDEX = re.compile(r"^\$\.[a-z_]+\[(\d+)\]")
+
+
+def require_json(content_type: str | None) -> None:
+    """Refuse a body that does not say it is JSON (curl's ``-d`` sends a form type, for one)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    got = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    raise problem(400, "unsupported_media_type",
+                  f"the body must be JSON: send 'Content-Type: application/json' (got {got})")
+
+
+def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """``body`` decoded (strictly: no string-to-number coercion) by ``decoder``, or a problem."""
+    if not body:
+        raise problem(400, "empty_body", "the request body is empty; send a JSON object")
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise invalid(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise problem(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def locate(message: str) -> tuple[str, str]:
+    """``(field path, reason)`` of a msgspec validation message."""
+    match = _AT.match(message)
+    assert match is not None  # the pattern matches any text
+    reason, path = match["message"], match["path"] or "$"
+    if named := _NAMED_FIELD.match(reason):
+        return f"{path}.{named['field']}", reason
+    if first := _FIELD_FIRST.match(reason):
+        return f"{path}.{first['field']}", first["reason"]
+    return path, reason
+
+
+def invalid(message: str) -> ProblemError:
+    """A 422 problem for a msgspec validation message, naming the field (and batch index)."""
+    field, reason = locate(message)
+    index = int(m.group(1)) if (m := _INDEX.match(field)) else None
+    return problem(422, "invalid_request", f"{field}: {reason}", field=field, index=index)

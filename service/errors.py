@@ -1,0 +1,89 @@
+"""The engine's errors as problem documents, each pointing at the request field to blame."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pricing import (
+    AmbiguousModelError,
+    Catalog,
+    InvalidWorkloadError,
+    NoPriceError,
+    PricingError,
+    UnknownModelError,
+    Usage,
+)
+from service.problems import ProblemError, problem
+
+
+def model_problem(exc: UnknownModelError, field: str | None, index: int | None = None) -> ProblemError:
+    """404 for a name that resolves to no model, or to several (``matches`` lists them)."""
+    if isinstance(exc, AmbiguousModelError):
+        return problem(404, "ambiguous_model", str(exc), field=field, index=index, matches=exc.suggestions)
+    detail = str(exc) if exc.suggestions else f"{exc}; GET /v1/models lists the catalog"
+    return problem(404, "unknown_model", detail, field=field, index=index, matches=exc.suggestions)
+
+
+def _no_price_field(catalog: Catalog, exc: NoPriceError, usage: Usage) -> str:
+    # The engine says "no price" both for an instant outside the model's history and for a batch
+    # workload on a model without batch rates; a price at that instant means it was the latter.
+    if usage.batch and exc.at is not None:
+        try:
+            catalog.period_at(exc.model, exc.at)
+        except PricingError:
+            return "at"
+        return "batch"
+    return "at"
+
+
+def pricing_problem(
+    catalog: Catalog,
+    exc: PricingError,
+    usage: Usage,
+    prefix: str,
+    *,
+    model_field: str | None = None,
+    index: int | None = None,
+) -> ProblemError:
+    """The problem for ``exc``, raised while pricing ``usage`` found at JSON path ``prefix``."""
+    if isinstance(exc, UnknownModelError):
+        return model_problem(exc, model_field or f"{prefix}.model", index)
+    if isinstance(exc, NoPriceError):
+        field = f"{prefix}.{_no_price_field(catalog, exc, usage)}"
+        return problem(422, "no_price", f"{field}: {exc}", field=field, index=index)
+    if isinstance(exc, InvalidWorkloadError):
+        field = f"{prefix}.{exc.field}"
+        return problem(422, "invalid_request", f"{field}: {exc.reason}", field=field, index=index)
+    return problem(422, "invalid_request", str(exc), field=prefix, index=index)
+
+
+def compare_problem(
+    catalog: Catalog, exc: PricingError, usage: Usage, models: Sequence[str] | None, baseline: str | None
+) -> ProblemError:
+    """The problem for a failed comparison, naming the model (``$.models[i]`` or ``$.baseline``) at fault."""
+    name = exc.name if isinstance(exc, UnknownModelError) else None
+    key = exc.model if isinstance(exc, NoPriceError) else None
+
+    def blames(candidate: str) -> bool:
+        if name is not None:
+            return candidate == name
+        try:
+            model = catalog.model(candidate)
+        except PricingError:
+            return False
+        return f"{model.provider}/{model.id}" == key
+
+    field, index = "$.workload", None
+    for i, candidate in enumerate(models or ()):
+        if blames(candidate):
+            field, index = f"$.models[{i}]", i
+            break
+    else:
+        if baseline is not None and blames(baseline):
+            field = "$.baseline"
+    if isinstance(exc, UnknownModelError):
+        return model_problem(exc, field, index)
+    if isinstance(exc, NoPriceError):
+        where = f"$.workload.{_no_price_field(catalog, exc, usage)}"
+        return problem(422, "no_price", f"{field}: {exc} (see {where})", field=field, index=index)
+    return pricing_problem(catalog, exc, usage, "$.workload")

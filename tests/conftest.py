@@ -1,0 +1,40 @@
+"""Hypothesis profiles for the whole suite, and a helper fixture to build small test catalogs.
+
+``HYPOTHESIS_PROFILE=dev pytest`` runs more examples; the default "ci" profile is derandomized so a
+CI run is reproducible and fails the same way on a developer's machine.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from pricing import Catalog
+
+# deadline=None: a 2-core machine shared with other jobs makes timings noisy; the suite's run time
+# is bounded by max_examples instead. too_slow: generated catalogs are big-ish by design.
+settings.register_profile(
+    "ci", max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def make_catalog() -> Callable[..., Catalog]:
+    """``make_catalog(text, ...)``: a ``Catalog`` from indented TOML documents, one a file.
+
+    The files are named ``a.toml``, ``b.toml``, ... so errors can be checked for the file name.
+    """
+
+    def make(*documents: str) -> Catalog:
+        names = [f"{chr(ord('a') + i)}.toml" for i in range(len(documents))]
+        return Catalog.loads(*(textwrap.dedent(d) for d in documents), names=names)
+
+    return make

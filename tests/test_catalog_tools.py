@@ -1,0 +1,89 @@
+"""``catalog check`` (lint) and ``catalog diff`` (importers) on small fixture files."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pricing import Catalog, CatalogError
+from pricing.importers import diff, read_genai_prices, read_litellm
+from pricing.lint import lint
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return Catalog.load(FIXTURES / "tools_catalog.toml")
+
+
+def test_lint_finds_each_kind_of_problem(catalog: Catalog) -> None:
+    messages = [str(f) for f in lint(catalog, TODAY)]
+    assert any("acme/beta-2:" in m and "cached input 0.5 costs more than input 0.14" in m for m in messages)
+    assert any("acme/beta-2:" in m and "checked" in m and "days ago" in m for m in messages)
+    assert any("acme/beta-2:" in m and "gap in the history" in m for m in messages)
+    assert any("acme/beta-2-copy:" in m and "same rates and dates as acme/beta-2" in m for m in messages)
+    assert not [m for m in messages if m.startswith("acme/alpha-1:")]
+
+
+def test_lint_stale_threshold_is_a_parameter(catalog: Catalog) -> None:
+    assert not [f for f in lint(catalog, TODAY, stale_after_days=10_000) if "days ago" in f.message]
+
+
+def test_shipped_catalog_passes_check() -> None:
+    """What `inference-cost catalog check` runs: the shipped catalog loads and has no copy-pastes."""
+    findings = lint(Catalog.default(), TODAY)
+    assert not [f for f in findings if "copy-paste" in f.message or "costs more than input" in f.message], findings
+
+
+def test_litellm_import_scales_exactly() -> None:
+    prices = {p.name: p for p in read_litellm(FIXTURES / "litellm_prices.json")}
+    assert "sample_spec" not in prices and "gamma-embed" not in prices  # spec row, embedding model
+    alpha = prices["alpha-1"].rates
+    assert alpha == {"input": Decimal(3), "cached_input": Decimal("0.3"), "cache_write": Decimal("3.75"), "output": Decimal(15)}
+    assert prices["acme/beta-2"].rates["output"] == Decimal("2.2")
+
+
+def test_diff_against_litellm(catalog: Catalog) -> None:
+    report = diff(catalog, read_litellm(FIXTURES / "litellm_prices.json"), at=NOW)
+    assert report.matched == 2
+    assert [(d.model, d.field, d.ours, d.theirs) for d in report.differences] == [
+        ("acme/beta-2", "output", Decimal("2.19"), Decimal("2.2")),
+    ]
+    assert report.missing == ["acme/acme/not-ours"]
+
+
+def test_diff_against_genai_prices_uses_their_price_at_that_date(catalog: Catalog) -> None:
+    report = diff(catalog, read_genai_prices(FIXTURES / "genai_prices.json", NOW), at=NOW)
+    assert report.differences == []
+    assert report.missing == ["acme/delta-9"]
+    early = datetime(2025, 1, 15, tzinfo=UTC)
+    old = {p.name: p.rates for p in read_genai_prices(FIXTURES / "genai_prices.json", early)}
+    assert old["beta-2"] == {"input": Decimal("0.14"), "output": Decimal("0.28")}
+    assert diff(catalog, read_genai_prices(FIXTURES / "genai_prices.json", early), at=early).differences == []
+    # Their old price against our current one: every rate they publish differs.
+    report = diff(catalog, read_genai_prices(FIXTURES / "genai_prices.json", early), at=NOW)
+    assert [(d.field, d.ours, d.theirs) for d in report.differences if d.model == "acme/beta-2"] == [
+        ("input", Decimal("0.55"), Decimal("0.14")),
+        ("output", Decimal("2.19"), Decimal("0.28")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reader", "name", "message"),
+    [
+        (read_litellm, "litellm_malformed.json", "expected a number, got 'cheap'"),
+        (read_litellm, "litellm_truncated.json", "not valid JSON"),
+        (read_litellm, "missing.json", "no such file"),
+        (lambda p: read_genai_prices(p, NOW), "genai_malformed.json", "expected a provider object with an 'id'"),
+    ],
+)
+def test_importers_reject_malformed_files(reader, name: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CatalogError, match=message) as info:
+        reader(FIXTURES / name)
+    assert name in str(info.value)
