@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "service.cli_serve",
     "service.cli_price",
     "service.cli_models",
+    "service.cli_catalog",
 )
 
 
