@@ -33,19 +33,30 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 def lint(catalog: Catalog, today: date, stale_after_days: int = STALE_AFTER_DAYS) -> list[Finding]:
     """Every warning for ``catalog`` as of ``today``, model by model."""
     findings: list[Finding] = []
-    histories: dict[tuple[object, ...], str] = {}
+    histories: dict[tuple[object, ...], list[Model]] = {}
     for model in catalog.models():
         key = f"{model.provider}/{model.id}"
         findings.extend(Finding(model=key, where=w, message=m) for w, m in _model_findings(model, today, stale_after_days))
-        history = _history_fingerprint(model)
-        if history in histories:
+        twins = histories.setdefault(_history_fingerprint(model), [])
+        undeclared = [t for t in twins if not _declared_twins(model, t)]
+        if undeclared:
+            other = undeclared[0]
             findings.append(Finding(
                 model=key, where="periods",
-                message=f"same rates and dates as {histories[history]} in every period: a copy-paste?",
+                message=f"same rates and dates as {other.provider}/{other.id} in every period: a copy-paste? "
+                        "(if deliberate, set same_prices_as on one of them)",
             ))
-        else:
-            histories[history] = key
+        twins.append(model)
     return findings
+
+
+def _declared_twins(a: Model, b: Model) -> bool:
+    if a.provider != b.provider:
+        return False
+    names = {a.id, *a.aliases, b.id, *b.aliases}
+    # Twins of one model are twins of each other too.
+    shared = a.same_prices_as is not None and a.same_prices_as == b.same_prices_as
+    return shared or a.same_prices_as in names or b.same_prices_as in names
 
 
 def _model_findings(model: Model, today: date, stale_after_days: int) -> Iterator[tuple[str, str]]:
@@ -62,7 +73,7 @@ def _model_findings(model: Model, today: date, stale_after_days: int) -> Iterato
         if i + 1 < len(model.periods) and period.until is not None:
             following = model.periods[i + 1].starts
             if period.until < following:
-                yield where, f"gap in the history: no price from {period.until} to {following}"
+                yield where, f"gap in the history: no price from {period.until.isoformat()} to {following.isoformat()}"
 
 
 def _pricings(period: Period) -> Iterator[tuple[str, Pricing]]:

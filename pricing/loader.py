@@ -54,8 +54,9 @@ def digest_of(contents: Iterable[tuple[str, bytes]]) -> str:
 
 def parse_catalog_file(name: str, data: bytes | str) -> CatalogFile:
     """Decode and validate one catalog file; ``CatalogError`` names the file and the field."""
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
     try:
+        # Decoded inside the try: a file that is not UTF-8 must fail as a CatalogError naming it.
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
         # parse_float=Decimal: a TOML number like 0.55 never passes through a binary float.
         raw = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
@@ -100,6 +101,11 @@ def _check_file(name: str, catalog: CatalogFile) -> None:
                 raise fail(path, f"name {label!r} is used twice in provider {catalog.provider!r}")
             seen.add(key)
         _check_periods(fail, where, model)
+    for i, model in enumerate(catalog.models):
+        twin = model.same_prices_as
+        if twin is not None and (twin.lower() not in seen or twin in (model.id, *model.aliases)):
+            raise fail(f"$.models[{i}].same_prices_as",
+                       f"{twin!r} must name another model of provider {catalog.provider!r}")
 
 
 def _check_periods(fail: Fail, where: str, model: Model) -> None:

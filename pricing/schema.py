@@ -87,6 +87,9 @@ class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     periods: tuple[Period, ...]
     name: str = ""
     aliases: tuple[str, ...] = ()
+    #: Another model of the same provider that is deliberately priced exactly like this one
+    #: (a reasoning and a non-reasoning variant, say): ``catalog check`` then does not flag the pair.
+    same_prices_as: str | None = None
     #: Filled in by the loader from the file's ``provider``.
     provider: str = ""
 

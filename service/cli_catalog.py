@@ -28,7 +28,7 @@ def _check(args: argparse.Namespace) -> int:
     for finding in findings:
         write(f"warning: {finding}")
     where = target if target is not None else "embedded catalog"
-    write(f"{where}: {len(catalog.models())} models from {len(catalog.providers())} providers, "
+    write(f"{where}: {len(catalog.models())} models from {len(catalog.providers())} provider(s), "
           f"{len(findings)} warning(s), digest {catalog.digest}")
     return EXIT_CATALOG if findings and args.strict else 0
 

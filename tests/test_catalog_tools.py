@@ -87,3 +87,36 @@ def test_importers_reject_malformed_files(reader, name: str, message: str) -> No
     with pytest.raises(CatalogError, match=message) as info:
         reader(FIXTURES / name)
     assert name in str(info.value)
+
+
+TWINS = """
+provider = "acme"
+[[models]]
+id = "think"
+{twin}
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+source = "https://acme.test/pricing"
+checked = 2026-11-01
+input = 1
+output = 2
+[[models]]
+id = "fast"
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+source = "https://acme.test/pricing"
+checked = 2026-11-01
+input = 1
+output = 2
+"""
+
+
+def test_declared_twins_are_not_flagged() -> None:
+    assert any("copy-paste" in f.message for f in lint(Catalog.loads(TWINS.format(twin="")), TODAY))
+    assert lint(Catalog.loads(TWINS.format(twin='same_prices_as = "fast"')), TODAY) == []
+
+
+@pytest.mark.parametrize("twin", ["nope", "think"])
+def test_twin_must_be_another_model_of_the_provider(twin: str) -> None:
+    with pytest.raises(CatalogError, match=r"\$\.models\[0\]\.same_prices_as: .* must name another model"):
+        Catalog.loads(TWINS.format(twin=f'same_prices_as = "{twin}"'))

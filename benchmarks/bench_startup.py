@@ -1,0 +1,455 @@
+"""Start-up cost: import time and resident memory of ``pricing``, and of the service idle and under load.
+
+    .venv/bin/python benchmarks/bench_startup.py                 # about 40 s; prints markdown tables
+    .venv/bin/python benchmarks/bench_startup.py --runs 21 --load-seconds 20
+    .venv/bin/python benchmarks/bench_startup.py --no-libs --no-service   # pricing alone, a few seconds
+
+Every import is measured in a fresh interpreter (imports are cached per process), several times,
+and the median is shown:
+
+- wall clock of ``python -c "import pricing"`` minus that of ``python -c pass``, run alternately;
+- the cumulative time ``python -X importtime`` reports for the package (it adds its own overhead),
+  with the heaviest modules it pulls in;
+- ``Catalog.default()`` (reading and validating the shipped TOML) timed inside the child;
+- resident memory (VmRSS) of the child after each step.
+
+genai-prices and litellm (the optional ``bench`` extra) are measured the same way for comparison.
+The service is started with ``inference-cost serve --port N`` when it is installed; its memory
+(the whole process tree) is sampled idle, then under single-quote and batch load from a small
+load generator in this process. Without the service that part says so: no number is made up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+from workloads import DEFAULT_SEED, generate
+
+#: Targets from the issue.
+IMPORT_TARGET_MS = 50.0
+SERVICE_RSS_TARGET_MB = 80.0
+
+# Run in the child interpreter: time each step with perf_counter and read VmRSS after it.
+_CHILD = r"""
+import json, sys, time
+def rss():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+out = {"rss_start": rss()}
+t0 = time.perf_counter_ns()
+STEP1
+t1 = time.perf_counter_ns()
+out["import_ms"] = (t1 - t0) / 1e6
+out["rss_import"] = rss()
+STEP2
+out["step2_ms"] = (time.perf_counter_ns() - t1) / 1e6
+out["rss_step2"] = rss()
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Something to import in a fresh interpreter, and a first use of it (``step2``)."""
+
+    name: str
+    module: str
+    step2: str
+    step2_label: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+SUBJECTS = {
+    "pricing": Subject("pricing", "pricing", "from pricing import Catalog; Catalog.default()",
+                       "`Catalog.default()` (load + validate the shipped TOML)"),
+    "genai-prices": Subject(
+        "genai-prices", "genai_prices",
+        "import datetime; genai_prices.calc_price(genai_prices.Usage(input_tokens=1000, output_tokens=100), "
+        "'gpt-4o', provider_id='openai', genai_request_timestamp=datetime.datetime(2025, 3, 1, "
+        "tzinfo=datetime.timezone.utc))",
+        "first `calc_price`"),
+    # litellm fetches its price map at import unless told not to: measure it offline.
+    "litellm": Subject("litellm", "litellm",
+                       "litellm.cost_per_token(model='gpt-4o', prompt_tokens=1000, completion_tokens=100)",
+                       "first `cost_per_token`", env=(("LITELLM_LOCAL_MODEL_COST_MAP", "True"),)),
+}
+
+
+def _env(subject: Subject | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(subject.env if subject else ())
+    return env
+
+
+def _wall_ms(code: str, env: dict[str, str]) -> float:
+    start = time.perf_counter_ns()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
+    """Cumulative microseconds ``-X importtime`` gives the module, and its heaviest modules by own time."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {subject.module}"],
+                          env=_env(subject), check=True, capture_output=True, text=True)
+    cumulative = float("nan")
+    rows = []
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cum_us, name = (part.strip() for part in line[len("import time:"):].split("|"))
+        rows.append((float(self_us), name))
+        if name == subject.module:
+            cumulative = float(cum_us)
+    rows.sort(reverse=True)
+    return cumulative, rows[:6]
+
+
+@dataclass
+class ImportResult:
+    subject: Subject
+    wall_ms: list[float] = field(default_factory=list)
+    inproc_ms: list[float] = field(default_factory=list)
+    importtime_ms: list[float] = field(default_factory=list)
+    step2_ms: list[float] = field(default_factory=list)
+    rss_start: list[float] = field(default_factory=list)
+    rss_import: list[float] = field(default_factory=list)
+    rss_step2: list[float] = field(default_factory=list)
+    heaviest: list[tuple[float, str]] = field(default_factory=list)
+
+
+def measure_imports(subjects: Sequence[Subject], runs: int) -> tuple[list[float], list[ImportResult]]:
+    base_env = _env(None)
+    # Warm the page cache and write the .pyc files first: a first-ever import compiles sources.
+    _wall_ms("pass", base_env)
+    for s in subjects:
+        _wall_ms(f"import {s.module}", _env(s))
+    baseline: list[float] = []
+    results = [ImportResult(s) for s in subjects]
+    for _ in range(runs):
+        # Alternate baseline and subjects so drift on a shared machine hits both alike.
+        baseline.append(_wall_ms("pass", base_env))
+        for r in results:
+            r.wall_ms.append(_wall_ms(f"import {r.subject.module}", _env(r.subject)))
+            child = _CHILD.replace("STEP1", f"import {r.subject.module}").replace("STEP2", r.subject.step2)
+            proc = subprocess.run([sys.executable, "-c", child], env=_env(r.subject), check=True,
+                                  capture_output=True, text=True)
+            data = json.loads(proc.stdout.strip().splitlines()[-1])
+            r.inproc_ms.append(data["import_ms"])
+            r.step2_ms.append(data["step2_ms"])
+            r.rss_start.append(data["rss_start"])
+            r.rss_import.append(data["rss_import"])
+            r.rss_step2.append(data["rss_step2"])
+            cumulative, heaviest = _importtime(r.subject)
+            r.importtime_ms.append(cumulative / 1000)
+            r.heaviest = heaviest
+    return baseline, results
+
+
+# -- the service ----------------------------------------------------------------------------------
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its children (uvicorn may fork workers)."""
+    import psutil  # installed with the dev extra (locust depends on it)
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return float("nan")
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _request(conn: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None) -> int:
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status
+
+
+@dataclass
+class LoadResult:
+    label: str
+    seconds: float = 0.0
+    requests: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+    rss_peak: float = 0.0
+    rss_end: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+def _load(port: int, pid: int, label: str, path: str, bodies: Sequence[bytes], clients: int,
+          seconds: float) -> LoadResult:
+    """``clients`` keep-alive connections POST ``bodies`` in turn for ``seconds``; RSS sampled meanwhile."""
+    result = LoadResult(label)
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        i = k
+        try:
+            while not stop.is_set():
+                status = _request(conn, "POST", path, bodies[i % len(bodies)])
+                i += clients
+                with lock:
+                    result.requests += 1
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+        except (OSError, http.client.HTTPException) as exc:
+            with lock:
+                result.errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    while time.perf_counter() - start < seconds:
+        result.rss_peak = max(result.rss_peak, _tree_rss_mb(pid))
+        time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join(timeout=120)
+    result.seconds = time.perf_counter() - start
+    result.rss_peak = max(result.rss_peak, _tree_rss_mb(pid))
+    time.sleep(0.5)
+    result.rss_end = _tree_rss_mb(pid)
+    return result
+
+
+def _single_bodies(count: int) -> list[bytes]:
+    """JSON bodies of single workloads from the seeded benchmark set."""
+    fields = ("model", "input_tokens", "cached_input_tokens", "cache_write_tokens", "output_tokens")
+    bodies = []
+    for bw in generate(count, DEFAULT_SEED):
+        doc: dict[str, object] = {f: getattr(bw.workload, f) for f in fields}
+        assert bw.workload.at is not None
+        doc["at"] = bw.workload.at.isoformat()
+        bodies.append(json.dumps(doc).encode())
+    return bodies
+
+
+@dataclass
+class ServiceResult:
+    todo: str | None = None
+    idle_rss: float = 0.0
+    loads: list[LoadResult] = field(default_factory=list)
+    startup_s: float = 0.0
+
+
+def _priceable_bodies(port: int, bodies: list[bytes]) -> list[bytes]:
+    # Workloads the shipped catalog cannot price would measure the error path: keep the 200s.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        return [b for b in bodies if _request(conn, "POST", "/v1/quotes", b) == 200]
+    finally:
+        conn.close()
+
+
+def measure_service(load_seconds: float, clients: int, batch: int) -> ServiceResult:
+    script = Path(sys.executable).with_name("inference-cost")
+    if not script.exists():
+        return ServiceResult(todo=f"TODO: `{script}` is not installed; the service's RSS is not measured")
+    port = _free_port()
+    log = tempfile.TemporaryFile()
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(script), "serve", "--port", str(port)], stdout=log, stderr=log)
+    try:
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+                return ServiceResult(todo=f"TODO: `inference-cost serve` exited ({proc.returncode}) before "
+                                          f"serving: {' / '.join(tail)}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                if _request(conn, "GET", "/healthz") == 200:
+                    conn.close()
+                    break
+            except OSError:
+                time.sleep(0.05)
+            if time.perf_counter() - started > 30:
+                return ServiceResult(todo="TODO: `inference-cost serve` did not answer /healthz within 30 s")
+        result = ServiceResult(startup_s=time.perf_counter() - started)
+        time.sleep(1.0)  # let start-up allocations settle
+        result.idle_rss = _tree_rss_mb(proc.pid)
+        single = _priceable_bodies(port, _single_bodies(240))
+        if not single:
+            return ServiceResult(todo="TODO: the service priced none of the benchmark workloads (no 200)")
+        many = [json.loads(b) for b in single]
+        batch_body = json.dumps({"workloads": [many[i % len(many)] for i in range(batch)]}).encode()
+        result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes`, {clients} connections",
+                                  "/v1/quotes", single, clients, load_seconds))
+        result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes/batch` of {batch:,} workloads, 2 connections",
+                                  "/v1/quotes/batch", [batch_body], 2, load_seconds))
+        return result
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment() -> str:
+    return "\n".join([
+        f"- machine: {os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()} ({platform.python_implementation()}); "
+        f"inference-cost {_version('inference-cost')}, msgspec {_version('msgspec')}, "
+        f"litestar {_version('litestar')}, uvicorn {_version('uvicorn')}, "
+        f"genai-prices {_version('genai-prices')}, litellm {_version('litellm')}",
+        f"- date: {datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- command: `{' '.join(['.venv/bin/python', *sys.argv])}`",
+    ])
+
+
+def _med(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report_imports(baseline: list[float], results: list[ImportResult], runs: int) -> None:
+    base = _med(baseline)
+    print(f"### Import time (fresh interpreter each time, median of {runs})\n")
+    rows = [["`python -c pass` (the interpreter alone)", f"{base:.1f} ms", "-", "-", "-", ""]]
+    for r in results:
+        wall = _med(r.wall_ms) - base
+        goal = ""
+        if r.subject.name == "pricing":
+            goal = f"target < {IMPORT_TARGET_MS:g} ms: {'met' if wall < IMPORT_TARGET_MS else 'MISSED'}"
+        rows.append([f"`import {r.subject.module}`", f"+{wall:.1f} ms", f"{_med(r.inproc_ms):.1f} ms",
+                     f"{_med(r.importtime_ms):.1f} ms", f"{_med(r.step2_ms):.1f} ms ({r.subject.step2_label})",
+                     goal])
+    print(table(["what", "wall clock, less the interpreter", "in-process", "`-X importtime` cumulative",
+                 "first use, in-process", "target"], rows))
+    print("\n### Resident memory (VmRSS of the child interpreter, median)\n")
+    rows = [[f"`{r.subject.module}`", f"{_med(r.rss_start):.1f} MB", f"{_med(r.rss_import):.1f} MB",
+             f"{_med(r.rss_step2):.1f} MB ({r.subject.step2_label})"] for r in results]
+    print(table(["module", "interpreter before import", "after import", "after first use"], rows))
+    for r in results:
+        heavy = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in r.heaviest)
+        print(f"\nHeaviest modules under `import {r.subject.module}` (own time, one `-X importtime` run): {heavy}")
+
+
+def report_service(service: ServiceResult) -> None:
+    print("\n### The service's resident memory (`inference-cost serve`, whole process tree)\n")
+    if service.todo:
+        print(service.todo)
+        return
+    ok = max([service.idle_rss, *(ld.rss_peak for ld in service.loads)]) < SERVICE_RSS_TARGET_MB
+    rows = [["idle, 1 s after /healthz first answered", "-", "-", f"{service.idle_rss:.1f} MB", "-"]]
+    for ld in service.loads:
+        statuses = ", ".join(f"{code}: {count:,}" for code, count in sorted(ld.statuses.items()))
+        rate = f"{ld.requests / ld.seconds:,.0f}/s" if ld.seconds else "-"
+        rows.append([f"under load: {ld.label}, {ld.seconds:.1f} s", f"{ld.requests:,} ({rate})", statuses,
+                     f"{ld.rss_peak:.1f} MB peak", f"{ld.rss_end:.1f} MB"])
+    print(table(["state", "requests", "statuses", "RSS", "RSS 0.5 s after"], rows))
+    print(f"\n- started and answered /healthz in {service.startup_s:.2f} s; target RSS < "
+          f"{SERVICE_RSS_TARGET_MB:g} MB: {'met' if ok else 'MISSED'}")
+    print("- the load comes from Python threads in the benchmark process on the same machine: it measures "
+          "memory under concurrent requests, not throughput (see the Service section for that)")
+    for ld in service.loads:
+        if ld.errors:
+            print(f"- {ld.label}: client errors: {'; '.join(sorted(set(ld.errors))[:3])}")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=7, help="fresh interpreters per measurement (default 7)")
+    p.add_argument("--no-libs", action="store_true", help="measure pricing only, not genai-prices and litellm")
+    p.add_argument("--no-service", action="store_true", help="do not start the service")
+    p.add_argument("--load-seconds", type=float, default=5.0, help="length of each load phase (default 5)")
+    p.add_argument("--clients", type=int, default=16, help="concurrent connections for single quotes")
+    p.add_argument("--batch", type=int, default=10_000, help="workloads per batch request (default 10,000)")
+    args = p.parse_args(argv)
+    if args.runs < 1 or args.load_seconds <= 0 or args.clients < 1 or args.batch < 1:
+        p.error("--runs, --clients and --batch must be >= 1 and --load-seconds > 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    subjects = [SUBJECTS["pricing"]]
+    missing = []
+    if not args.no_libs:
+        for name in ("genai-prices", "litellm"):
+            if _version(name) == "not installed":
+                missing.append(name)
+            else:
+                subjects.append(SUBJECTS[name])
+    baseline, results = measure_imports(subjects, args.runs)
+    service = (ServiceResult(todo="not measured in this run (--no-service)") if args.no_service
+               else measure_service(args.load_seconds, args.clients, args.batch))
+    print("## Start-up\n")
+    print(environment() + "\n")
+    report_imports(baseline, results, args.runs)
+    if missing:
+        print(f"\n{', '.join(missing)}: not installed (pip install -e '.[bench]'), not measured")
+    report_service(service)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
