@@ -26,7 +26,16 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: lint typecheck unit
+# The load gate (load/run.py, thresholds in load/thresholds.toml): starts the service on a free
+# loopback port, runs locust headless, fails with a one-line reason when a threshold is crossed.
+# Override a threshold with LOAD_<FIELD>=... or ARGS='--max-p95-ms 200'; reports: load/reports/.
+load-ci: $(STAMP)
+	$(BIN)/python -m load.run --profile ci $(ARGS)
+
+load-long: $(STAMP)
+	$(BIN)/python -m load.run --profile long $(ARGS)
+
+test: lint typecheck unit load-ci
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,7 +9,7 @@ turn, alternating, with the same threads, connections and duration:
 - ``POST /v1/quotes/batch`` with 10,000 workloads: target, >= 100,000 priced workloads/s.
 
 Prints requests/s and p50/p99 latency of each round, the medians, and the ratio. Not a test: run it
-by hand (`make bench` or `python benchmarks/bench_service.py`); it skips when wrk is absent
+by hand (`.venv/bin/python benchmarks/bench_service.py`); it skips when wrk is absent
 (`apt-get install wrk`).
 """
 
@@ -104,7 +104,7 @@ def wrk(url: str, script: Path, threads: int, connections: int, seconds: int) ->
     return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"]}
 
 
-def machine() -> str:
+def machine() -> list[str]:
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -114,29 +114,50 @@ def machine() -> str:
     except OSError:
         pass
     libs = ", ".join(f"{p} {version(p)}" for p in ("litestar", "uvicorn", "uvloop", "httptools", "msgspec"))
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores, {cpu}; Python "
-            f"{platform.python_version()}; {libs}; {wrk_version}")
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
+    try:
+        load = ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
+    return [f"- machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}; "
+            f"load average before the run {load}",
+            f"- Python {platform.python_version()}; {libs}; wrk {wrk_version}",
+            f"- date: {datetime.now(UTC).isoformat(timespec='seconds')}",
+            f"- command: `{' '.join(['.venv/bin/python', 'benchmarks/bench_service.py', *sys.argv[1:]])}`"]
+
+
+Result = dict[str, float]
 
 
 def scenario(title: str, path: str, script: Path, ports: dict[str, int], args: argparse.Namespace,
-             connections: int, per_request: int) -> dict[str, dict[str, float]]:
-    print(f"\n{title}: wrk -t{args.threads} -c{connections} -d{args.seconds}s, {args.rounds} rounds, alternating")
-    runs: dict[str, list[dict[str, float]]] = {"bare": [], "service": []}
+             connections: int, per_request: int) -> dict[str, Result]:
+    """Alternating wrk runs on the bare app and the service; prints a table, returns the medians."""
+    print(f"\n### {title}\n")
+    print(f"wrk -t{args.threads} -c{connections} -d{args.seconds}s --latency, {args.rounds} rounds, "
+          "bare and service alternating (after a 2 s warm-up of each)\n")
+    unit = "workloads/s" if per_request > 1 else "requests/s"
+    print(f"| round | app | requests/s | {'workloads/s | ' if per_request > 1 else ''}p50 | p99 |")
+    print(f"|---|---|---|{'---|' if per_request > 1 else ''}---|---|")
+    runs: dict[str, list[Result]] = {"bare": [], "service": []}
     for kind in ("bare", "service"):  # warm-up, not counted
         wrk(f"http://127.0.0.1:{ports[kind]}{path}", script, args.threads, connections, 2)
+
+    def row(label: str, kind: str, res: Result) -> None:
+        per = f"{res['rps'] * per_request:,.0f} | " if per_request > 1 else ""
+        print(f"| {label} | {kind} | {res['rps']:,.0f} | {per}{res['p50_ms']:.2f} ms | {res['p99_ms']:.2f} ms |",
+              flush=True)
+
     for r in range(args.rounds):
         for kind in ("bare", "service"):
             res = wrk(f"http://127.0.0.1:{ports[kind]}{path}", script, args.threads, connections, args.seconds)
             runs[kind].append(res)
-            print(f"  round {r + 1} {kind:8} {res['rps']:10,.0f} req/s  p50 {res['p50_ms']:7.2f} ms"
-                  f"  p99 {res['p99_ms']:7.2f} ms")
+            row(str(r + 1), kind, res)
     medians = {kind: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50_ms", "p99_ms")}
                for kind, rs in runs.items()}
     for kind, m in medians.items():
-        extra = f"  = {m['rps'] * per_request:,.0f} workloads/s" if per_request > 1 else ""
-        print(f"  median   {kind:8} {m['rps']:10,.0f} req/s  p50 {m['p50_ms']:7.2f} ms  p99 {m['p99_ms']:7.2f} ms{extra}")
-    print(f"  ratio service/bare: {medians['service']['rps'] / medians['bare']['rps']:.3f}")
+        row("**median**", f"**{kind}**", m)
+    ratio = medians["service"]["rps"] / medians["bare"]["rps"]
+    print(f"\nservice / bare ({unit}, medians): **{ratio:.3f}**")
     return medians
 
 
@@ -151,13 +172,13 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("SKIP: wrk is not installed (Debian: apt-get install wrk); nothing was measured")
         return 0
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
+    print("\n".join(machine()))
     ports = {"bare": free_port(), "service": free_port()}
     procs = [start(kind, port) for kind, port in ports.items()]
     try:
-        quotes = scenario("POST /v1/quotes (one workload)", "/v1/quotes", lua("one", ONE), ports, args,
+        quotes = scenario("`POST /v1/quotes`, one workload", "/v1/quotes", lua("one", ONE), ports, args,
                           args.connections, 1)
-        batch = scenario(f"POST /v1/quotes/batch ({args.batch_size:,} workloads)", "/v1/quotes/batch",
+        batch = scenario(f"`POST /v1/quotes/batch`, {args.batch_size:,} workloads a request", "/v1/quotes/batch",
                          lua("batch", batch_body(args.batch_size)), ports, args, 4, args.batch_size)
     finally:
         for proc in procs:
@@ -166,9 +187,11 @@ def main() -> int:
             proc.wait(timeout=15)
     ratio = quotes["service"]["rps"] / quotes["bare"]["rps"]
     per_second = batch["service"]["rps"] * args.batch_size
-    print(f"\nPOST /v1/quotes: {ratio:.3f} of the bare endpoint (target >= 0.85): {'met' if ratio >= 0.85 else 'NOT met'}")
-    print(f"POST /v1/quotes/batch: {per_second:,.0f} priced workloads/s on one worker (target >= 100,000): "
-          f"{'met' if per_second >= 100_000 else 'NOT met'}")
+    print("\n### Targets\n")
+    print(f"- `POST /v1/quotes` at {ratio:.3f} of the bare endpoint's requests/s; target >= 0.85: "
+          f"{'met' if ratio >= 0.85 else 'MISSED'}")
+    print(f"- `POST /v1/quotes/batch` at {per_second:,.0f} priced workloads/s on one worker; target >= 100,000: "
+          f"{'met' if per_second >= 100_000 else 'MISSED'}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Start-up cost: import time and resident memory of ``pricing``, and of the service idle and under load.
 
-    .venv/bin/python benchmarks/bench_startup.py                 # about 40 s; prints markdown tables
+    .venv/bin/python benchmarks/bench_startup.py                 # under a minute; prints markdown tables
     .venv/bin/python benchmarks/bench_startup.py --runs 21 --load-seconds 20
     .venv/bin/python benchmarks/bench_startup.py --no-libs --no-service   # pricing alone, a few seconds
 
@@ -22,7 +22,9 @@ load generator in this process. Without the service that part says so: no number
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
+import importlib.util
 import json
 import os
 import platform
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from typing import IO
 
 from workloads import DEFAULT_SEED, generate
 
@@ -81,7 +84,7 @@ class Subject:
 
 SUBJECTS = {
     "pricing": Subject("pricing", "pricing", "from pricing import Catalog; Catalog.default()",
-                       "`Catalog.default()` (load + validate the shipped TOML)"),
+                       "`Catalog.default()`"),
     "genai-prices": Subject(
         "genai-prices", "genai_prices",
         "import datetime; genai_prices.calc_price(genai_prices.Usage(input_tokens=1000, output_tokens=100), "
@@ -108,21 +111,49 @@ def _wall_ms(code: str, env: dict[str, str]) -> float:
     return (time.perf_counter_ns() - start) / 1e6
 
 
+@dataclass
+class _Node:
+    name: str
+    cumulative_us: float
+    children: list[_Node] = field(default_factory=list)
+
+
 def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
-    """Cumulative microseconds ``-X importtime`` gives the module, and its heaviest modules by own time."""
+    """The cumulative microseconds ``-X importtime`` gives the module, and the heaviest modules from
+    outside the package that it imports (by their cumulative time): where an import could be deferred."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {subject.module}"],
                           env=_env(subject), check=True, capture_output=True, text=True)
-    cumulative = float("nan")
-    rows = []
+    # The lines come children first; the indent of the name (two spaces a level) gives the nesting.
+    pending: dict[int, list[_Node]] = {}
+    roots: list[_Node] = []
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cum_us, name = (part.strip() for part in line[len("import time:"):].split("|"))
-        rows.append((float(self_us), name))
-        if name == subject.module:
-            cumulative = float(cum_us)
-    rows.sort(reverse=True)
-    return cumulative, rows[:6]
+        _self_us, cum_us, raw_name = line[len("import time:"):].split("|")
+        depth = (len(raw_name) - len(raw_name.lstrip()) - 1) // 2
+        node = _Node(raw_name.strip(), float(cum_us), pending.pop(depth + 1, []))
+        pending.setdefault(depth, []).append(node)
+        if depth == 0:
+            roots.append(node)
+    mine = [r for r in roots if r.name == subject.module]
+    if not mine:
+        return float("nan"), []
+    root = max(mine, key=lambda r: r.cumulative_us)
+
+    def own(name: str) -> bool:
+        return name == subject.module or name.startswith(subject.module + ".")
+
+    external: list[tuple[float, str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if own(child.name):
+                stack.append(child)
+            else:
+                external.append((child.cumulative_us, child.name))
+    external.sort(reverse=True)
+    return root.cumulative_us, external[:6]
 
 
 @dataclass
@@ -138,7 +169,8 @@ class ImportResult:
     heaviest: list[tuple[float, str]] = field(default_factory=list)
 
 
-def measure_imports(subjects: Sequence[Subject], runs: int) -> tuple[list[float], list[ImportResult]]:
+def measure_imports(subjects: Sequence[Subject], runs: int, lib_runs: int
+                    ) -> tuple[list[float], list[ImportResult]]:
     base_env = _env(None)
     # Warm the page cache and write the .pyc files first: a first-ever import compiles sources.
     _wall_ms("pass", base_env)
@@ -146,10 +178,12 @@ def measure_imports(subjects: Sequence[Subject], runs: int) -> tuple[list[float]
         _wall_ms(f"import {s.module}", _env(s))
     baseline: list[float] = []
     results = [ImportResult(s) for s in subjects]
-    for _ in range(runs):
+    for run in range(runs):
         # Alternate baseline and subjects so drift on a shared machine hits both alike.
         baseline.append(_wall_ms("pass", base_env))
         for r in results:
+            if r.subject.name != "pricing" and run >= lib_runs:
+                continue  # litellm takes seconds to import: fewer runs of the comparisons
             r.wall_ms.append(_wall_ms(f"import {r.subject.module}", _env(r.subject)))
             child = _CHILD.replace("STEP1", f"import {r.subject.module}").replace("STEP2", r.subject.step2)
             proc = subprocess.run([sys.executable, "-c", child], env=_env(r.subject), check=True,
@@ -160,9 +194,10 @@ def measure_imports(subjects: Sequence[Subject], runs: int) -> tuple[list[float]
             r.rss_start.append(data["rss_start"])
             r.rss_import.append(data["rss_import"])
             r.rss_step2.append(data["rss_step2"])
-            cumulative, heaviest = _importtime(r.subject)
-            r.importtime_ms.append(cumulative / 1000)
-            r.heaviest = heaviest
+            if r.subject.name == "pricing" or run == 0:  # litellm's -X importtime run alone takes seconds
+                cumulative, heaviest = _importtime(r.subject)
+                r.importtime_ms.append(cumulative / 1000)
+                r.heaviest = heaviest
     return baseline, results
 
 
@@ -179,10 +214,8 @@ def _tree_rss_mb(pid: int) -> float:
         return float("nan")
     total = 0
     for p in procs:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a worker may exit while we sum
             total += p.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total / 2**20
 
 
@@ -281,51 +314,62 @@ def _priceable_bodies(port: int, bodies: list[bytes]) -> list[bytes]:
         conn.close()
 
 
-def measure_service(load_seconds: float, clients: int, batch: int) -> ServiceResult:
+def _wait_until_serving(proc: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> str | None:
+    """None once /healthz answers 200; otherwise why the service is not serving."""
+    deadline = time.perf_counter() + 30
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            log.seek(0)
+            tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
+            return f"`inference-cost serve` exited ({proc.returncode}) before serving: {' / '.join(tail)}"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            if _request(conn, "GET", "/healthz") == 200:
+                return None
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.05)
+        finally:
+            conn.close()
+    return "`inference-cost serve` did not answer /healthz with 200 within 30 s"
+
+
+def measure_service(load_seconds: float, clients: int, batch: int, batch_clients: int) -> ServiceResult:
     script = Path(sys.executable).with_name("inference-cost")
+    if importlib.util.find_spec("psutil") is None:
+        return ServiceResult(todo="TODO: psutil (installed with the dev extra, through locust) is missing: "
+                                  "the service's RSS is not measured")
     if not script.exists():
         return ServiceResult(todo=f"TODO: `{script}` is not installed; the service's RSS is not measured")
     port = _free_port()
-    log = tempfile.TemporaryFile()
-    started = time.perf_counter()
-    proc = subprocess.Popen([str(script), "serve", "--port", str(port)], stdout=log, stderr=log)
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                tail = log.read().decode(errors="replace").strip().splitlines()[-3:]
-                return ServiceResult(todo=f"TODO: `inference-cost serve` exited ({proc.returncode}) before "
-                                          f"serving: {' / '.join(tail)}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                if _request(conn, "GET", "/healthz") == 200:
-                    conn.close()
-                    break
-            except OSError:
-                time.sleep(0.05)
-            if time.perf_counter() - started > 30:
-                return ServiceResult(todo="TODO: `inference-cost serve` did not answer /healthz within 30 s")
-        result = ServiceResult(startup_s=time.perf_counter() - started)
-        time.sleep(1.0)  # let start-up allocations settle
-        result.idle_rss = _tree_rss_mb(proc.pid)
-        single = _priceable_bodies(port, _single_bodies(240))
-        if not single:
-            return ServiceResult(todo="TODO: the service priced none of the benchmark workloads (no 200)")
-        many = [json.loads(b) for b in single]
-        batch_body = json.dumps({"workloads": [many[i % len(many)] for i in range(batch)]}).encode()
-        result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes`, {clients} connections",
-                                  "/v1/quotes", single, clients, load_seconds))
-        result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes/batch` of {batch:,} workloads, 2 connections",
-                                  "/v1/quotes/batch", [batch_body], 2, load_seconds))
-        return result
-    finally:
-        proc.send_signal(signal.SIGTERM)
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen([str(script), "serve", "--port", str(port)], stdout=log, stderr=log)
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            problem = _wait_until_serving(proc, port, log)
+            if problem:
+                return ServiceResult(todo=f"TODO: {problem}")
+            result = ServiceResult(startup_s=time.perf_counter() - started)
+            time.sleep(1.0)  # let start-up allocations settle
+            result.idle_rss = _tree_rss_mb(proc.pid)
+            single = _priceable_bodies(port, _single_bodies(240))
+            if not single:
+                return ServiceResult(todo="TODO: the service priced none of the benchmark workloads (no 200)")
+            docs = [json.loads(b) for b in single]
+            batch_body = json.dumps({"workloads": [docs[i % len(docs)] for i in range(batch)]}).encode()
+            result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes`, {clients} connection"
+                                      f"{'s' if clients > 1 else ''}",
+                                      "/v1/quotes", single, clients, load_seconds))
+            result.loads.append(_load(port, proc.pid, f"`POST /v1/quotes/batch` of {batch:,} workloads, "
+                                      f"{batch_clients} connection{'s' if batch_clients > 1 else ''}", "/v1/quotes/batch", [batch_body],
+                                      batch_clients, load_seconds))
+            return result
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -370,27 +414,33 @@ def _med(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def report_imports(baseline: list[float], results: list[ImportResult], runs: int) -> None:
+def report_imports(baseline: list[float], results: list[ImportResult], runs: int, lib_runs: int) -> None:
     base = _med(baseline)
-    print(f"### Import time (fresh interpreter each time, median of {runs})\n")
-    rows = [["`python -c pass` (the interpreter alone)", f"{base:.1f} ms", "-", "-", "-", ""]]
+    print(f"### Import time (a fresh interpreter each time; median of {runs} runs for pricing, "
+          f"{lib_runs} for the others)\n")
+    rows = [["`python -c pass` (the interpreter alone)", f"{base:.1f} ms (best {min(baseline):.1f})", "-", "-", "-", ""]]
     for r in results:
         wall = _med(r.wall_ms) - base
         goal = ""
         if r.subject.name == "pricing":
             goal = f"target < {IMPORT_TARGET_MS:g} ms: {'met' if wall < IMPORT_TARGET_MS else 'MISSED'}"
-        rows.append([f"`import {r.subject.module}`", f"+{wall:.1f} ms", f"{_med(r.inproc_ms):.1f} ms",
-                     f"{_med(r.importtime_ms):.1f} ms", f"{_med(r.step2_ms):.1f} ms ({r.subject.step2_label})",
+        best = min(r.wall_ms) - min(baseline)
+        rows.append([f"`import {r.subject.module}`", f"+{wall:.1f} ms (best +{best:.1f})", f"{_med(r.inproc_ms):.1f} ms",
+                     f"{_med(r.importtime_ms):.1f} ms", f"{_med(r.step2_ms):.1f} ms: {r.subject.step2_label}",
                      goal])
-    print(table(["what", "wall clock, less the interpreter", "in-process", "`-X importtime` cumulative",
+    print(table(["what", "wall clock less the interpreter: median (best)", "in-process", "`-X importtime` cumulative",
                  "first use, in-process", "target"], rows))
+    print("\n`-X importtime` is the median for pricing and one run for the others. `Catalog.default()` reads "
+          "and validates every shipped TOML file; it runs once per process "
+          "(cached). The target is checked on the median wall-clock figure, the most pessimistic one.")
     print("\n### Resident memory (VmRSS of the child interpreter, median)\n")
     rows = [[f"`{r.subject.module}`", f"{_med(r.rss_start):.1f} MB", f"{_med(r.rss_import):.1f} MB",
-             f"{_med(r.rss_step2):.1f} MB ({r.subject.step2_label})"] for r in results]
+             f"{_med(r.rss_step2):.1f} MB: {r.subject.step2_label}"] for r in results]
     print(table(["module", "interpreter before import", "after import", "after first use"], rows))
     for r in results:
         heavy = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in r.heaviest)
-        print(f"\nHeaviest modules under `import {r.subject.module}` (own time, one `-X importtime` run): {heavy}")
+        print(f"\nHeaviest imports from outside `{r.subject.module}` (cumulative, one `-X importtime` run): "
+              f"{heavy}")
 
 
 def report_service(service: ServiceResult) -> None:
@@ -418,14 +468,17 @@ def report_service(service: ServiceResult) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=7, help="fresh interpreters per measurement (default 7)")
+    p.add_argument("--lib-runs", type=int, default=3,
+                   help="fresh interpreters for genai-prices and litellm, at most --runs (default 3)")
     p.add_argument("--no-libs", action="store_true", help="measure pricing only, not genai-prices and litellm")
     p.add_argument("--no-service", action="store_true", help="do not start the service")
     p.add_argument("--load-seconds", type=float, default=5.0, help="length of each load phase (default 5)")
     p.add_argument("--clients", type=int, default=16, help="concurrent connections for single quotes")
     p.add_argument("--batch", type=int, default=10_000, help="workloads per batch request (default 10,000)")
+    p.add_argument("--batch-clients", type=int, default=2, help="concurrent batch connections (default 2)")
     args = p.parse_args(argv)
-    if args.runs < 1 or args.load_seconds <= 0 or args.clients < 1 or args.batch < 1:
-        p.error("--runs, --clients and --batch must be >= 1 and --load-seconds > 0")
+    if min(args.runs, args.lib_runs, args.clients, args.batch, args.batch_clients) < 1 or args.load_seconds <= 0:
+        p.error("--runs, --lib-runs, --clients, --batch and --batch-clients must be >= 1; --load-seconds > 0")
     return args
 
 
@@ -439,12 +492,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 missing.append(name)
             else:
                 subjects.append(SUBJECTS[name])
-    baseline, results = measure_imports(subjects, args.runs)
+    baseline, results = measure_imports(subjects, args.runs, min(args.lib_runs, args.runs))
     service = (ServiceResult(todo="not measured in this run (--no-service)") if args.no_service
-               else measure_service(args.load_seconds, args.clients, args.batch))
+               else measure_service(args.load_seconds, args.clients, args.batch, args.batch_clients))
     print("## Start-up\n")
     print(environment() + "\n")
-    report_imports(baseline, results, args.runs)
+    report_imports(baseline, results, args.runs, min(args.lib_runs, args.runs))
     if missing:
         print(f"\n{', '.join(missing)}: not installed (pip install -e '.[bench]'), not measured")
     report_service(service)

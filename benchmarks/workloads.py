@@ -54,7 +54,8 @@ TARGETS: tuple[Target, ...] = (
     Target(
         model="openai/o1", genai_ref="o1", genai_provider="openai",
         litellm_model="o1", litellm_provider="openai",
-        instants=(_utc("2025-01-31T12:00"), _utc("2025-06-15T09:00"), _utc("2026-11-20T15:00")),
+        # o1 is priced until its retirement on 2026-10-23.
+        instants=(_utc("2025-01-31T12:00"), _utc("2025-06-15T09:00"), _utc("2026-09-01T15:00")),
         max_prompt=195_000,
     ),
     Target(
@@ -79,9 +80,10 @@ TARGETS: tuple[Target, ...] = (
     Target(
         model="deepseek/deepseek-chat", genai_ref="deepseek-chat", genai_provider="deepseek",
         litellm_model="deepseek-chat", litellm_provider="deepseek",
-        # Launch promotion, standard day, off-peak night, after the off-peak discount ended, today.
+        # Launch promotion, standard day, off-peak night, after the off-peak discount ended (day and
+        # night), before the names were retired on 2026-07-24.
         instants=(_utc("2025-01-31T12:00"), _utc("2025-03-01T12:00"), _utc("2025-03-01T18:00"),
-                  _utc("2025-10-15T12:00"), _utc("2026-11-20T15:00"), _utc("2026-11-20T20:00")),
+                  _utc("2025-10-15T12:00"), _utc("2026-05-15T12:00"), _utc("2026-05-15T20:00")),
         max_prompt=60_000,
     ),
     Target(
@@ -89,7 +91,7 @@ TARGETS: tuple[Target, ...] = (
         litellm_model="deepseek-reasoner", litellm_provider="deepseek",
         # A night before the off-peak discount existed, then day and night while it ran, then later.
         instants=(_utc("2025-01-31T12:00"), _utc("2025-01-31T20:00"), _utc("2025-03-01T12:00"),
-                  _utc("2025-03-01T18:00"), _utc("2025-10-15T12:00"), _utc("2026-11-20T15:00")),
+                  _utc("2025-03-01T18:00"), _utc("2025-10-15T12:00"), _utc("2026-05-15T12:00")),
         max_prompt=60_000,
     ),
     Target(

@@ -1,6 +1,6 @@
 """Writing a ``CatalogFile`` as TOML text that the loader reads back equal (standard library only).
 
-Prices keep their exact ``Decimal`` text (``0.55`` stays ``0.55``, never a binary float), instants
+Prices keep their exact ``Decimal`` value and digits (``0.55`` stays ``0.55``, never a binary float), instants
 keep their UTC offset (``Z`` for UTC), and a field left at its default is left out. Values the format
 cannot hold (a float, a time with an offset, an offset with seconds) raise ``ValueError`` or
 ``TypeError`` instead of being written approximately.
@@ -93,15 +93,18 @@ def _value(value: object) -> str:
 
 
 def _decimal(value: Decimal) -> str:
-    # str() of a finite Decimal is valid TOML as it stands ("0.55", "1E-7", "1.2E+3", "15") and
-    # tomllib hands that same text to parse_float=Decimal, so the value comes back digit for digit.
+    # The text written reads back as the same Decimal, digits and exponent (tomllib hands a float's
+    # text to parse_float=Decimal; an integer becomes Decimal(int), exponent 0). Decimals with places
+    # are written plainly ("0.000000075", not str()'s "7.5E-8"); integers as integers; a positive
+    # exponent keeps str()'s "1.2E+3", as "1200" would come back with exponent 0.
     if value.is_nan():
         if value.is_snan():
             raise ValueError("a signalling NaN cannot be written")
         return "nan"
     if value.is_infinite():
         return "-inf" if value.is_signed() else "inf"
-    return str(value)
+    exponent = value.as_tuple().exponent
+    return format(value, "f") if isinstance(exponent, int) and exponent < 0 else str(value)
 
 
 def _datetime(value: datetime) -> str:

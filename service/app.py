@@ -12,7 +12,7 @@ from litestar.params import Parameter
 
 from pricing import Catalog, PricingError, UnknownModelError
 from service import openapi, wire
-from service.decoding import decode, require_json
+from service.decoding import content_type, decode, require_json
 from service.errors import compare_problem, model_problem, pricing_problem
 from service.problems import ProblemError, handle_http_exception, handle_problem, handle_unexpected, problem
 from service.settings import MAX_BODY_BYTES, load_catalog, settings_from_env
@@ -33,7 +33,7 @@ def create_app(catalog: Catalog) -> Litestar:
           responses=openapi.responses(openapi.QuoteDoc, "The itemised quote."))
     async def quote(request: _Req) -> Response[bytes]:
         """The exact, itemised price of one workload on one model at one instant."""
-        require_json(request.headers.get("content-type"))
+        require_json(content_type(request.scope))
         workload = decode(await request.body(), wire.WORKLOAD_DECODER)
         try:
             result = catalog.quote(workload)
@@ -48,7 +48,7 @@ def create_app(catalog: Catalog) -> Litestar:
         """Up to the documented limit of workloads in one request, priced at one shared "now".
 
         One invalid workload fails the whole request, naming its index and field."""
-        require_json(request.headers.get("content-type"))
+        require_json(content_type(request.scope))
         workloads = decode(await request.body(), wire.BATCH_DECODER).workloads
         try:
             quotes = catalog.quote_many(workloads)
@@ -68,7 +68,7 @@ def create_app(catalog: Catalog) -> Litestar:
     async def compare(request: _Req) -> Response[bytes]:
         """One token profile priced on the named models (or every model priced at that instant),
         cheapest first, each with its saving in percent against the baseline."""
-        require_json(request.headers.get("content-type"))
+        require_json(content_type(request.scope))
         body = decode(await request.body(), wire.COMPARE_DECODER)
         try:
             ranked = catalog.compare(body.workload, body.models, body.baseline)
@@ -120,11 +120,16 @@ def create_app(catalog: Catalog) -> Litestar:
         },
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=openapi.openapi_config(),
-        plugins=[openapi.DecimalStringPlugin()],
+        plugins=[openapi.DecimalStringPlugin(), openapi.DescribedStructPlugin()],
         debug=False,
     )
 
 
 def app_from_env() -> Litestar:
     """Factory for uvicorn workers: the catalog ``INFERENCE_COST_CATALOG`` names, else the embedded one."""
-    return create_app(load_catalog(settings_from_env().catalog))
+    app = create_app(load_catalog(settings_from_env().catalog))
+    # Imported here: service.server imports uvicorn, which the app itself does not need.
+    from service.server import freeze_startup_objects
+
+    freeze_startup_objects()
+    return app

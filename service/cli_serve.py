@@ -7,7 +7,7 @@ import sys
 
 from msgspec import structs
 
-from service.cli_common import EXIT_CATALOG, CliError, catalog_from
+from service.cli_common import EXIT_CATALOG, PROG, CliError, catalog_from
 from service.settings import (
     ENV_PREFIX,
     LOG_LEVELS,
@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.server import run
 
-    print(f"{ENV_PREFIX.rstrip('_').lower().replace('_', '-')}: serving {len(catalog.models())} models, catalog "
+    print(f"{PROG}: serving {len(catalog.models())} models, catalog "
           f"{catalog.digest} ({settings.catalog or 'embedded'}) on http://{settings.host}:{settings.port}",
           file=sys.stderr, flush=True)
     run(create_app(catalog), settings)

@@ -7,7 +7,8 @@ converts in msgspec's lax mode (``"5"`` would become 5 tokens) and answers 400 w
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -22,6 +23,16 @@ _FIELD_FIRST = re.compile(r"^(?P<field>[a-z_][a-z0-9_]*): (?P<reason>.*)$", re.D
 # msgspec names the field of an unknown or missing key in the message, not in the path.
 _NAMED_FIELD = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<field>[^`]*)`$")
 _INDEX = re.compile(r"^\$\.[a-z_]+\[(\d+)\]")
+
+
+def content_type(scope: Mapping[str, Any]) -> str | None:
+    """The request's Content-Type, read from the ASGI scope (servers lower-case header names).
+
+    Cheaper than building Litestar's ``request.headers`` on the hot path."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def require_json(content_type: str | None) -> None:
@@ -41,7 +52,18 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
+        # msgspec validates while it parses, so a body that breaks off after a bad field reports
+        # the field: check it is JSON at all first (error path only).
+        malformed(body)
         raise invalid(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise problem(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+
+
+def malformed(body: bytes) -> None:
+    """Raise the 400 problem if ``body`` is not well-formed JSON."""
+    try:
+        msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         raise problem(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
 

@@ -14,9 +14,10 @@ import types
 from collections.abc import Mapping
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
@@ -45,6 +46,9 @@ from service.problems import PROBLEM_JSON, Problem
 from service.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
 
 _TWINS: dict[Any, Any] = {}
+#: Fields of the documented types without a description (or descriptions without a field).
+UNDESCRIBED: list[str] = []
+_TWIN_TYPES: set[Any] = set()
 
 
 def _annotated(base: Any, *metadata: Any) -> Any:
@@ -63,7 +67,7 @@ def _twin_type(tp: Any) -> Any:
         return _annotated(_twin_type(args[0]), *tp.__metadata__)
     if origin in (Union, types.UnionType):
         return functools.reduce(operator.or_, (_twin_type(a) for a in args))
-    if str(origin) == "typing.Literal":
+    if origin is Literal:
         return tp
     return origin[tuple(a if a is Ellipsis else _twin_type(a) for a in args)]
 
@@ -72,16 +76,18 @@ def described(source: type[msgspec.Struct], doc: str, fields: Mapping[str, str |
     """A twin of ``source`` for the document: its fields, each described by ``fields``.
 
     A ``Meta`` value adds constraints the engine checks in code (ranges, say) to the description.
+    Mismatches are recorded in ``UNDESCRIBED``.
     """
     infos = msgspec.structs.fields(source)
     names = {f.name for f in infos}
-    if missing := names - fields.keys():
-        raise TypeError(f"{source.__name__}: undescribed fields {sorted(missing)}")
-    if unknown := fields.keys() - names:
-        raise TypeError(f"{source.__name__}: descriptions of no field {sorted(unknown)}")
+    # A field added to the engine must not take the API down: it is documented by name until
+    # described, and tests/test_service_openapi.py fails on every entry of UNDESCRIBED.
+    UNDESCRIBED.extend(f"{source.__name__}.{name}: no description" for name in sorted(names - fields.keys()))
+    UNDESCRIBED.extend(f"{source.__name__}.{name}: described, but no such field"
+                       for name in sorted(fields.keys() - names))
     spec: list[Any] = []
     for f in infos:
-        text = fields[f.name]
+        text = fields.get(f.name, f"`{f.name}` (not yet described)")
         meta = text if isinstance(text, msgspec.Meta) else msgspec.Meta(description=text)
         annotation = _annotated(_twin_type(f.type), meta)
         if f.default is not msgspec.NODEFAULT:
@@ -94,6 +100,7 @@ def described(source: type[msgspec.Struct], doc: str, fields: Mapping[str, str |
     twin = msgspec.defstruct(source.__name__, spec, kw_only=True, rename=rename or None, module=__name__)
     twin.__doc__ = doc
     _TWINS[source] = twin
+    _TWIN_TYPES.add(twin)
     return twin
 
 
@@ -108,6 +115,18 @@ class DecimalStringPlugin(OpenAPISchemaPlugin):
                       format="decimal",  # type: ignore[arg-type]  # not in OpenAPIFormat, valid OpenAPI
                       pattern=r"^-?[0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?$",
                       examples=["2.19"])
+
+
+class DescribedStructPlugin(StructSchemaPlugin):
+    """Litestar's schema of a msgspec Struct, with the described twin's docstring as its description."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.annotation in _TWIN_TYPES
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        schema.description = field_definition.annotation.__doc__
+        return schema
 
 
 _MONEY = "an exact decimal in a JSON string, e.g. \"2.19\"; never rounded"
@@ -238,6 +257,7 @@ ModelDoc = described(Model, "One model at one provider, with its dated price his
     "periods": "Price periods, oldest first.",
     "name": "Display name.",
     "aliases": "Other names that resolve to this model (`provider/name` resolves too).",
+    "same_prices_as": "Id of another model of the provider deliberately priced exactly like this one, if any.",
     "provider": "Id of the provider selling the model.",
 })
 ModelsResponseDoc = described(wire.ModelsResponse, "The catalog's models.", {

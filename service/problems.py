@@ -13,19 +13,20 @@ from litestar.exceptions import HTTPException
 from service.settings import MAX_BODY_BYTES
 
 PROBLEM_JSON = "application/problem+json"
+ABOUT_BLANK = "about:blank"
 _log = logging.getLogger("service")
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """An error: what went wrong (``detail``), where (``field``), and what might have been meant."""
 
+    #: ``about:blank``: the HTTP status and ``code`` carry the meaning (RFC 9457, section 4.2.1).
+    type: str
     status: int
     title: str
     detail: str
     #: A stable, machine-readable name of the error, e.g. ``unknown_model``.
     code: str
-    #: ``about:blank``: the HTTP status and ``code`` carry the meaning (RFC 9457, section 4.2.1).
-    type: str = "about:blank"
     #: JSON path of the offending value in the request, e.g. ``$.workloads[3].input_tokens``.
     field: str | None = None
     #: Position of the offending workload in a batch.
@@ -53,7 +54,7 @@ def problem(
 ) -> ProblemError:
     """A ``ProblemError`` to raise, titled with the status's standard phrase."""
     return ProblemError(
-        Problem(status=status, title=HTTPStatus(status).phrase, detail=detail, code=code,
+        Problem(type=ABOUT_BLANK, status=status, title=HTTPStatus(status).phrase, detail=detail, code=code,
                 field=field, index=index, matches=matches)
     )
 
@@ -90,13 +91,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
                   "split a batch into several requests")
     elif detail is None:
         detail = exc.detail or HTTPStatus(status).phrase
-    p = Problem(status=status, title=HTTPStatus(status).phrase, detail=detail, code=code)
+    p = Problem(type=ABOUT_BLANK, status=status, title=HTTPStatus(status).phrase, detail=detail, code=code)
     return problem_response(p, headers=dict(exc.headers) if exc.headers else None)
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     # A bug, not bad input: log it whole, answer without internals.
     _log.exception("unhandled error", exc_info=exc)
-    p = Problem(status=500, title=HTTPStatus(500).phrase, code="internal_error",
+    p = Problem(type=ABOUT_BLANK, status=500, title=HTTPStatus(500).phrase, code="internal_error",
                 detail="the service failed on this request; it has been logged")
     return problem_response(p)

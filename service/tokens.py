@@ -9,7 +9,8 @@ _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 # Digits, grouped by threes with ',' or '_' if at all (so a decimal comma, "1,5M", is refused rather
 # than read as 15M), an optional fraction, an optional k/M/B suffix.
 _COUNT = re.compile(
-    r"^(?P<number>(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:_\d{3})+|\d+)(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kKmMbB]?)$"
+    r"^(?P<number>(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:_\d{3})+|\d+)(?:\.\d+)?|\.\d+)\s*(?P<suffix>[kKmMbB]?)$",
+    re.ASCII,
 )
 
 

@@ -77,29 +77,54 @@ _NUDGES = tuple(timedelta(**kw) for kw in (
 ))
 
 
+def period_spans(model: Model) -> list[tuple[Period, datetime, datetime]]:
+    """Each period with the instants it covers; an open end is taken as a year after its start."""
+    spans = []
+    for i, period in enumerate(model.periods):
+        end = period.until or (model.periods[i + 1].starts if i + 1 < len(model.periods) else None)
+        spans.append((period, period.starts, end or period.starts + timedelta(days=365)))
+    return spans
+
+
+@st.composite
+def instants_between(draw: st.DrawFn, start: datetime, end: datetime) -> datetime:
+    """An instant in ``[start, end)``, in ``start``'s zone (integer microseconds: no float involved)."""
+    span = max((end - start) // timedelta(microseconds=1), 1)
+    return start + timedelta(microseconds=draw(st.integers(0, span - 1)))
+
+
+_KINDS = st.sampled_from(("inside", "inside", "edge", "window", "window", "window", "any"))
+
+
 @st.composite
 def instants_near(draw: st.DrawFn, model: Model) -> datetime:
-    """An instant at or just beside a moment ``model``'s price changes.
+    """An instant where ``model``'s price is interesting, expressed in a random zone.
 
-    That is a period's start or end, a window's ``from``/``until``, or a window's daily start or end
-    on some day, moved by nothing, a microsecond, a second, half an hour, an hour or a day; else any
-    instant in the model's history. Expressed in a random zone.
+    Mostly inside one of its periods: anywhere, or at a window's daily start or end on a day the
+    period covers; else at a period's or window's limit; each moved by nothing, a microsecond, a
+    second, half an hour, an hour or a day. Sometimes any instant around its history (often one
+    without a price).
     """
-    anchors = [p.starts for p in model.periods] + [p.until for p in model.periods if p.until]
-    windows = [w for p in model.periods for w in p.windows]
-    anchors += [t for w in windows for t in (w.starts, w.until) if t is not None]
-    first = min(p.starts for p in model.periods).astimezone(UTC).replace(tzinfo=None)
-    low, high = first - timedelta(days=3), first + timedelta(days=3 * 365)
-    kind = draw(st.sampled_from(("anchor", "window", "any")))
-    if kind == "anchor":
-        base = draw(st.sampled_from(anchors))
-    elif kind == "window" and windows:
-        window = draw(st.sampled_from(windows))
-        day = draw(st.dates(low.date(), high.date()))
+    spans = period_spans(model)
+    kind = draw(_KINDS)
+    with_windows = [(p, s, e) for p, s, e in spans if p.windows]
+    if kind == "window" and with_windows:
+        period, start, end = draw(st.sampled_from(with_windows))
+        window = draw(st.sampled_from(period.windows))
+        zone = ZoneInfo(window.timezone)
+        day = draw(instants_between(start, end)).astimezone(zone).date()
         local = datetime.combine(day, draw(st.sampled_from((window.start, window.end))))
-        base = local.replace(tzinfo=ZoneInfo(window.timezone))
+        base = local.replace(tzinfo=zone)
+    elif kind == "edge":
+        edges = [t for p, s, e in spans for t in (s, e)]
+        edges += [t for p in model.periods for w in p.windows for t in (w.starts, w.until) if t is not None]
+        base = draw(st.sampled_from(edges))
+    elif kind == "any":
+        first, last = spans[0][1], spans[-1][2]
+        base = draw(instants_between(first - timedelta(days=30), last + timedelta(days=30)))
     else:
-        return draw(instants(low, high))
+        _, start, end = draw(st.sampled_from(spans))
+        base = draw(instants_between(start, end))
     at = base.astimezone(UTC) + draw(st.sampled_from(_NUDGES))
     return at.astimezone(draw(st.sampled_from((*OFFSETS, *ZONES))))
 
@@ -186,16 +211,18 @@ _RATES = st.fixed_dictionaries({
     "cache_write": _OPTIONAL_PRICE,
     "cache_write_1h": _OPTIONAL_PRICE,
 })
-_THRESHOLDS = st.lists(st.integers(1, 1_000_000), max_size=3, unique=True)
+# one_of(empty, non-empty): left to itself hypothesis draws mostly empty lists, and tiers and
+# windows would rarely be tested.
+_SOME_THRESHOLDS = st.lists(st.integers(1, 1_000_000), min_size=1, max_size=3, unique=True)
+_THRESHOLDS = st.one_of(st.just([]), _SOME_THRESHOLDS)
 _BOUNDARIES = st.sampled_from((">", ">="))
 
 
 @st.composite
-def tier_lists(draw: st.DrawFn) -> tuple[Tier, ...]:
+def tier_lists(draw: st.DrawFn, at_least_one: bool = False) -> tuple[Tier, ...]:
     """Up to three long-context tiers, thresholds strictly increasing."""
-    return tuple(
-        Tier(threshold=t, boundary=draw(_BOUNDARIES), **draw(_RATES)) for t in sorted(draw(_THRESHOLDS))
-    )
+    thresholds = draw(_SOME_THRESHOLDS if at_least_one else _THRESHOLDS)
+    return tuple(Tier(threshold=t, boundary=draw(_BOUNDARIES), **draw(_RATES)) for t in sorted(thresholds))
 
 
 _TIER_LISTS = tier_lists()
@@ -207,6 +234,7 @@ def pricings(draw: st.DrawFn) -> Pricing:
     return Pricing(tiers=draw(_TIER_LISTS), **draw(_RATES))
 
 
+_ONE_IN_THREE = st.sampled_from((False, False, True))
 _TIMES = st.one_of(st.builds(time, st.integers(0, 23), st.sampled_from((0, 1, 29, 30, 59))), st.times())
 _OPTIONAL_INSTANT = st.one_of(st.none(), fixed_offset_instants())
 _ZONE_NAMES = st.sampled_from(ZONE_NAMES)
@@ -215,14 +243,22 @@ _WINDOW_SOURCE = st.one_of(st.none(), st.just("https://example.com/off-peak"))
 
 
 @st.composite
-def windows(draw: st.DrawFn, name: str = "off-peak") -> Window:
-    """A recurring window: any zone, start != end (end before start: past midnight), some weekdays."""
+def windows(draw: st.DrawFn, name: str = "off-peak", within: tuple[datetime, datetime] | None = None) -> Window:
+    """A recurring window: any zone, start != end (end before start: past midnight), some weekdays.
+
+    Its from/until limits are anywhere, or with ``within`` (a period's span) mostly absent and
+    otherwise inside that span, so that the window still applies some of the time.
+    """
     start = draw(_TIMES)
     end = draw(_TIMES)
     if end == start:
         end = (datetime.combine(date.min, start) + timedelta(minutes=1)).time()
-    starts = draw(_OPTIONAL_INSTANT)
-    until = draw(_OPTIONAL_INSTANT)
+    if within is None:
+        starts, until = draw(_OPTIONAL_INSTANT), draw(_OPTIONAL_INSTANT)
+    else:
+        inside = instants_between(*within)
+        starts = draw(inside) if draw(_ONE_IN_THREE) else None
+        until = draw(inside) if draw(_ONE_IN_THREE) else None
     if starts is not None and until is not None and until <= starts:
         starts, until = (until, starts) if until < starts else (starts, None)
     return Window(
@@ -241,7 +277,9 @@ def windows(draw: st.DrawFn, name: str = "off-peak") -> Window:
 
 _PERIOD_STARTS = {n: st.lists(fixed_offset_instants(), min_size=1, max_size=n, unique=True) for n in range(1, 6)}
 _OFFSET_ZONES = st.sampled_from(OFFSETS)
-_WINDOW_NAMES = st.lists(st.sampled_from(("off-peak", "night", "weekend")), unique=True, max_size=2)
+_WINDOW_NAMES = st.one_of(
+    st.just([]), st.lists(st.sampled_from(("off-peak", "night", "weekend")), unique=True, min_size=1, max_size=2)
+)
 _SOURCES = st.builds(lambda path: "https://example.com/pricing" + path, _TEXT)
 _CHECKED = st.dates(date(2024, 1, 1), date(2026, 11, 28))
 _CURRENCIES = st.sampled_from(CURRENCIES)
@@ -257,9 +295,14 @@ def periods(draw: st.DrawFn, max_periods: int = 3) -> tuple[Period, ...]:
         limit = starts[i + 1] if i + 1 < len(starts) else start + timedelta(days=2 * 365)
         until = None
         if draw(st.booleans()):
-            # A fraction of the way to the limit: integer microseconds, so no float is involved.
+            # Up to the next start, or some days (weeks of windows to price), or a few microseconds
+            # (an edge case); integer steps, so no float is involved.
             span = (limit - start) // timedelta(microseconds=1)
-            step = draw(st.one_of(st.just(span), st.integers(1, 1000), st.integers(1, span)))
+            step = draw(st.one_of(
+                st.just(span),
+                st.integers(1, 400).map(lambda days: days * 86_400_000_000),
+                st.integers(1, 1000),
+            ))
             until = (start + timedelta(microseconds=min(step, span))).astimezone(draw(_OFFSET_ZONES))
         result.append(Period(
             starts=start,
@@ -268,7 +311,7 @@ def periods(draw: st.DrawFn, max_periods: int = 3) -> tuple[Period, ...]:
             checked=draw(_CHECKED),
             currency=draw(_CURRENCIES),
             batch=draw(_BATCH),
-            windows=tuple(draw(windows(name)) for name in draw(_WINDOW_NAMES)),
+            windows=tuple(draw(windows(name, (start, until or limit))) for name in draw(_WINDOW_NAMES)),
             note=draw(_TEXT),
             tiers=draw(_TIER_LISTS),
             **draw(_RATES),
@@ -290,7 +333,9 @@ def aliases() -> st.SearchStrategy[str]:
 
 
 @st.composite
-def catalog_files(draw: st.DrawFn, provider: str | None = None, max_models: int = 3) -> CatalogFile:
+def catalog_files(
+    draw: st.DrawFn, provider: str | None = None, max_models: int = 3, max_periods: int = 3
+) -> CatalogFile:
     """A valid catalog file as the loader returns it (each model's ``provider`` filled in).
 
     Every id and alias is unique within the file, ignoring case, as the loader requires.
@@ -306,9 +351,14 @@ def catalog_files(draw: st.DrawFn, provider: str | None = None, max_models: int 
             id=model_id,
             name=draw(_TEXT),
             aliases=tuple(extra),
-            periods=draw(periods()),
+            periods=draw(periods(max_periods)),
             provider=name,
         ))
+    if len(models) > 1 and draw(st.booleans()):
+        # Mark one model as deliberately priced like another (a name of the same file).
+        i, j = draw(st.permutations(range(len(models))))[:2]
+        twin = draw(st.sampled_from((models[j].id, *models[j].aliases)))
+        models[i] = msgspec.structs.replace(models[i], same_prices_as=twin)
     return CatalogFile(
         provider=name,
         provider_name=draw(_TEXT),
@@ -318,7 +368,9 @@ def catalog_files(draw: st.DrawFn, provider: str | None = None, max_models: int 
 
 
 @st.composite
-def catalogs(draw: st.DrawFn, max_files: int = 3) -> tuple[CatalogFile, ...]:
+def catalogs(
+    draw: st.DrawFn, max_files: int = 3, max_models: int = 2, max_periods: int = 3
+) -> tuple[CatalogFile, ...]:
     """Catalog files of distinct providers (the same model id is sometimes sold by several)."""
     providers = draw(st.lists(_IDS, min_size=1, max_size=max_files, unique=True))
-    return tuple(draw(catalog_files(provider=p, max_models=2)) for p in providers)
+    return tuple(draw(catalog_files(p, max_models, max_periods)) for p in providers)

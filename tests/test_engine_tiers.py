@@ -147,7 +147,8 @@ def test_tier_cache_rates_and_fallback(catalog: Catalog) -> None:
     assert rates(q) == {"input": Decimal("2.5"), "cached_input": Decimal("0.25"), "cache_write": Decimal(3),
                         # The tier gives no 1-hour write rate: those tokens bill as the tier's input.
                         "cache_write_1h": Decimal("2.5"), "output": Decimal(15)}
-    assert q.total == Decimal("0.49975") + Decimal("0.00000025") + Decimal("0.0003") + Decimal("0.00025") \
+    # 199800 uncached at 2.5, 1 cached at 0.25, 100 writes at 3, 100 one-hour writes at 2.5, 1000 out at 15.
+    assert q.total == Decimal("0.4995") + Decimal("0.00000025") + Decimal("0.0003") + Decimal("0.00025") \
         + Decimal("0.015")
     # A tier without a cached rate bills cache reads at the tier's input, not the base cached rate.
     q = quote(catalog, "at-or-above", input_tokens=128_000, cached_input_tokens=28_000)

@@ -15,6 +15,7 @@ from pricing import (
     AmbiguousModelError,
     Catalog,
     InvalidWorkloadError,
+    NoPriceError,
     PricingError,
     UnknownModelError,
     Usage,
@@ -218,3 +219,75 @@ def test_a_name_several_sell_means_the_makers_model(two_providers: Catalog) -> N
 def test_model_name_must_be_a_string(two_providers: Catalog) -> None:
     with pytest.raises(InvalidWorkloadError, match="model: must be a model name"):
         two_providers.model(None)  # type: ignore[arg-type]
+
+
+# -- no price ------------------------------------------------------------------------------------
+
+HISTORY = """
+provider = "h"
+[[models]]
+id = "m"
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+until = 2025-03-01T00:00:00Z
+source = "https://h.example/pricing"
+checked = 2025-01-01
+input = 1
+output = 2
+[[models.periods]]
+from = 2025-04-01T00:00:00+08:00
+until = 2025-06-01T00:00:00Z
+source = "https://h.example/pricing"
+checked = 2025-04-01
+input = 3
+output = 4
+"""
+
+
+@pytest.fixture
+def history(make_catalog: Callable[..., Catalog]) -> Catalog:
+    return make_catalog(HISTORY)
+
+
+def price_at(catalog: Catalog, at: datetime) -> Decimal:
+    return catalog.quote(Workload(model="m", output_tokens=1_000_000, at=at)).total
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "no price before 2025-01-01T00:00:00+00:00 (its launch)"),
+        (datetime(2025, 3, 1, tzinfo=UTC), "no price after 2025-03-01T00:00:00+00:00 (retired, or a gap"),
+        (datetime(2025, 3, 31, 15, 59, 59, 999999, tzinfo=UTC), "no price after 2025-03-01"),
+        (datetime(2025, 6, 1, tzinfo=UTC), "no price after 2025-06-01T00:00:00+00:00 (retired"),
+        (datetime(2030, 1, 1, tzinfo=UTC), "no price after 2025-06-01"),
+    ],
+    ids=["before launch", "start of a gap", "end of a gap", "at retirement", "long after retirement"],
+)
+def test_no_price(history: Catalog, at: datetime, message: str) -> None:
+    with pytest.raises(NoPriceError) as info:
+        price_at(history, at)
+    assert message in str(info.value)
+    assert str(info.value).startswith("no price for 'h/m': ")
+    assert (info.value.model, info.value.at) == ("h/m", at)
+
+
+def test_prices_up_to_each_edge(history: Catalog) -> None:
+    assert price_at(history, datetime(2025, 1, 1, tzinfo=UTC)) == 2
+    assert price_at(history, datetime(2025, 2, 28, 23, 59, 59, 999999, tzinfo=UTC)) == 2
+    assert price_at(history, datetime(2025, 3, 31, 16, tzinfo=UTC)) == 4  # 2025-04-01T00:00+08:00
+    assert price_at(history, datetime(2025, 5, 31, 23, 59, 59, 999999, tzinfo=UTC)) == 4
+
+
+def test_no_batch_price(history: Catalog) -> None:
+    at = datetime(2025, 2, 1, tzinfo=UTC)
+    with pytest.raises(NoPriceError, match="h/m has no batch price at 2025-02-01T00:00:00"):
+        history.quote(Workload(model="m", batch=True, at=at))
+
+
+def test_period_at(history: Catalog) -> None:
+    assert history.period_at("m", datetime(2025, 4, 2, tzinfo=UTC)).input == 3
+    with pytest.raises(NoPriceError, match="timezone aware"):
+        history.period_at("m", datetime(2025, 4, 2))
+    with pytest.raises(NoPriceError, match="its launch"):
+        history.period_at("m", datetime(2020, 1, 1, tzinfo=UTC))
