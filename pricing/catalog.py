@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -18,7 +17,6 @@ from decimal import (
     getcontext,
     setcontext,
 )
-from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,8 +49,55 @@ _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 
-_Compiled = tuple[Window, tzinfo | None, frozenset[int]]
-_PeriodSlot = tuple[datetime, datetime | None, Period, tuple[_Compiled, ...]]
+#: The rates a quote uses, fallbacks applied: input, cached input, cache write, 1-hour cache write,
+#: output, and the tier's name (None for base rates).
+_Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, str | None]
+#: A pricing laid out for the quote path: its base row, and its tiers highest first as
+#: (threshold, whether the threshold itself is in the tier, row).
+_Plan = tuple[_Row, tuple[tuple[int, bool, _Row], ...]]
+#: A window laid out for the quote path: name, from, until, zone (None: UTC), weekdays it starts on,
+#: start and end as microseconds of the local day, and its plan.
+_WindowPlan = tuple[str, datetime | None, datetime | None, tzinfo | None, frozenset[int], int, int, _Plan]
+#: A period laid out for the quote path: from, until (explicit, or the next period's from), the
+#: period, its windows, its plan and its batch plan.
+_PeriodSlot = tuple[datetime, datetime | None, Period, tuple[_WindowPlan, ...], _Plan, _Plan | None]
+
+
+def _row(rates: Rates, name: str | None) -> _Row:
+    # A rate the provider does not sell bills those tokens as plain (uncached) input.
+    base = rates.input
+    return (
+        base,
+        base if rates.cached_input is None else rates.cached_input,
+        base if rates.cache_write is None else rates.cache_write,
+        base if rates.cache_write_1h is None else rates.cache_write_1h,
+        rates.output,
+        name,
+    )
+
+
+def _plan(pricing: Pricing) -> _Plan:
+    tiers = tuple(
+        (t.threshold, t.boundary == ">=", _row(t, f"{t.boundary}{t.threshold}")) for t in reversed(pricing.tiers)
+    )
+    return _row(pricing, None), tiers
+
+
+def _micros(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
+
+
+def _window_plan(w: Window) -> _WindowPlan:
+    return (
+        w.name,
+        None if w.starts is None else w.starts.astimezone(UTC),
+        None if w.until is None else w.until.astimezone(UTC),
+        None if w.timezone == "UTC" else ZoneInfo(w.timezone),
+        frozenset(WEEKDAYS.index(d) for d in (w.days or WEEKDAYS)),
+        _micros(w.start),
+        _micros(w.end),
+        _plan(w),
+    )
 
 
 class _Entry:
@@ -68,28 +113,26 @@ class _Entry:
             until = period.until
             if until is None and i + 1 < len(model.periods):
                 until = model.periods[i + 1].starts
-            windows = tuple(
-                (w, None if w.timezone == "UTC" else ZoneInfo(w.timezone),
-                 frozenset(WEEKDAYS.index(d) for d in (w.days or WEEKDAYS)))
-                for w in period.windows
-            )
             # One tzinfo object for every instant makes the comparisons on the quote path cheap.
-            periods.append((period.starts.astimezone(UTC),
-                            None if until is None else until.astimezone(UTC), period, windows))
+            periods.append((
+                period.starts.astimezone(UTC),
+                None if until is None else until.astimezone(UTC),
+                period,
+                tuple(_window_plan(w) for w in period.windows),
+                _plan(period),
+                None if period.batch is None else _plan(period.batch),
+            ))
         # Newest first: most quotes are for recent instants.
         self.periods = tuple(reversed(periods))
 
 
-def _window_active(compiled: _Compiled, at: datetime) -> bool:
-    window, zone, days = compiled
-    if window.starts is not None and at < window.starts:
+def _window_active(window: _WindowPlan, at: datetime) -> bool:
+    _, starts, until, zone, days, start, end, _ = window
+    if (starts is not None and at < starts) or (until is not None and at >= until):
         return False
-    if window.until is not None and at >= window.until:
-        return False
-    local = at.astimezone(zone or UTC)
-    now = local.time().replace(tzinfo=None)
+    local = at if zone is None and at.tzinfo is UTC else at.astimezone(zone or UTC)
+    now = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
     weekday = local.weekday()
-    start, end = window.start, window.end
     if start < end:
         return start <= now < end and weekday in days
     # The window runs past midnight: the evening part starts today, the morning part began yesterday.
@@ -172,7 +215,7 @@ class Catalog:
     @functools.cache
     def default() -> Catalog:
         """The catalog shipped inside the package (``pricing/data/*.toml``), loaded once."""
-        return Catalog.load(Path(str(files("pricing") / "data")))
+        return Catalog.load(Path(__file__).with_name("data"))
 
     # -- look-ups -------------------------------------------------------------------------------
 
@@ -204,6 +247,8 @@ class Catalog:
         if found is None:
             found = self._names.get(name.strip().lower())
         if found is None:
+            import difflib  # only for the error: keeps `import pricing` light
+
             close = difflib.get_close_matches(name.strip().lower(), self._names, n=5, cutoff=0.6)
             raise UnknownModelError(name, close)
         if isinstance(found, tuple):
@@ -217,10 +262,11 @@ class Catalog:
             if at >= starts:
                 if until is not None and at >= until:
                     raise NoPriceError(entry.key, at, f"{entry.key} has no price after {until.isoformat()}"
-                                       " (retired, or a gap in its history)")
+                                       " (retired, or a gap in its sourced history)")
                 return slot
         first = entry.periods[-1][0]
-        raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} (its launch)")
+        raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} "
+                          "(its launch, or the earliest price a source shows)")
 
     # -- pricing --------------------------------------------------------------------------------
 
@@ -228,64 +274,67 @@ class Catalog:
         """The exact, itemised price of ``workload`` at the instant it names (now if none)."""
         return self._quote(self._entry(workload.model), workload, workload.at or datetime.now(UTC))
 
-    def quote_many(self, workloads: Iterable[Workload]) -> list[Quote]:
-        """``quote`` of each workload, in order; a workload without ``at`` is priced at one shared now."""
-        now = datetime.now(UTC)
+    def quote_many(self, workloads: Iterable[Workload], now: datetime | None = None) -> list[Quote]:
+        """``quote`` of each workload, in order; a workload without ``at`` is priced at ``now``.
+
+        ``now`` (default: the current time, read once) lets a caller price a long list in chunks
+        at one shared instant.
+        """
+        if now is None:
+            now = datetime.now(UTC)
+        elif now.tzinfo is None or now.utcoffset() is None:
+            raise InvalidWorkloadError("now", "must be timezone aware")
         return [self._quote(self._entry(w.model), w, w.at or now) for w in workloads]
 
     def _quote(self, entry: _Entry, usage: Usage, at: datetime) -> Quote:
-        _, until, period, windows = self._period(entry, at)
-        pricing: Pricing = period
+        _, until, period, windows, plan, batch = self._period(entry, at)
         window_name = None
         if usage.batch:
-            if period.batch is None:
+            if batch is None:
                 raise NoPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
-            pricing = period.batch
+            plan = batch
         else:
-            for compiled in windows:
-                if _window_active(compiled, at):
-                    pricing = compiled[0]
-                    window_name = compiled[0].name
+            for window in windows:
+                if _window_active(window, at):
+                    window_name, plan = window[0], window[7]
                     break
+        row, tiers = plan
         prompt = usage.input_tokens
-        rates: Rates = pricing
-        tier_name = None
-        for tier in reversed(pricing.tiers):
-            if prompt > tier.threshold or (prompt == tier.threshold and tier.boundary == ">="):
-                rates = tier
-                tier_name = f"{tier.boundary}{tier.threshold}"
+        for threshold, inclusive, tier_row in tiers:
+            if prompt > threshold or (inclusive and prompt == threshold):
+                row = tier_row
                 break
+        input_rate, cached_rate, write_rate, long_rate, output_rate, tier_name = row
 
         n = usage.requests
-        base = rates.input
-        cached_rate = rates.cached_input if rates.cached_input is not None else base
-        write_rate = rates.cache_write if rates.cache_write is not None else base
-        uncached = prompt - usage.cached_input_tokens - usage.cache_write_tokens - usage.cache_write_1h_tokens
-        specs = [
-            ("input", uncached * n, base),
-            ("cached_input", usage.cached_input_tokens * n, cached_rate),
-            ("cache_write", usage.cache_write_tokens * n, write_rate),
-            ("output", usage.output_tokens * n, rates.output),
-        ]
-        if usage.cache_write_1h_tokens:
-            long_rate = rates.cache_write_1h if rates.cache_write_1h is not None else base
-            specs.insert(3, ("cache_write_1h", usage.cache_write_1h_tokens * n, long_rate))
-        lines = []
-        total = _ZERO
+        cached = usage.cached_input_tokens * n
+        written = usage.cache_write_tokens * n
+        written_1h = usage.cache_write_1h_tokens * n
+        uncached = prompt * n - cached - written - written_1h
+        output = usage.output_tokens * n
         # Operators under the trapping context are much cheaper than EXACT.multiply & co.; the
         # caller's context is put back whatever happens.
         caller = getcontext()
         setcontext(EXACT)
         try:
-            for kind, tokens, rate in specs:
-                if tokens:
-                    amount = tokens * rate / _MILLION
-                    total += amount
-                else:
-                    amount = _ZERO
-                lines.append(Line(kind=kind, tokens=tokens, rate=rate, amount=amount))  # type: ignore[arg-type]
+            a_input = uncached * input_rate / _MILLION if uncached else _ZERO
+            a_cached = cached * cached_rate / _MILLION if cached else _ZERO
+            a_written = written * write_rate / _MILLION if written else _ZERO
+            a_output = output * output_rate / _MILLION if output else _ZERO
+            total = a_input + a_cached + a_written + a_output
+            if written_1h:
+                a_written_1h = written_1h * long_rate / _MILLION
+                total += a_written_1h
         finally:
             setcontext(caller)
+        lines = [
+            Line(kind="input", tokens=uncached, rate=input_rate, amount=a_input),
+            Line(kind="cached_input", tokens=cached, rate=cached_rate, amount=a_cached),
+            Line(kind="cache_write", tokens=written, rate=write_rate, amount=a_written),
+            Line(kind="output", tokens=output, rate=output_rate, amount=a_output),
+        ]
+        if written_1h:
+            lines.insert(3, Line(kind="cache_write_1h", tokens=written_1h, rate=long_rate, amount=a_written_1h))
         model = entry.model
         return Quote(
             model=model.id,

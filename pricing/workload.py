@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -46,6 +46,23 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     batch: bool = False
 
     def __post_init__(self) -> None:
+        # Every service request builds one of these: check the valid case in one expression, and
+        # walk the fields one by one (to name the culprit) only when it fails.
+        inp, cached, written, written_1h = (self.input_tokens, self.cached_input_tokens,
+                                            self.cache_write_tokens, self.cache_write_1h_tokens)
+        out, n, at = self.output_tokens, self.requests, self.at
+        if (
+            type(inp) is int and type(cached) is int and type(written) is int and type(written_1h) is int
+            and type(out) is int and type(n) is int and type(self.batch) is bool
+            and cached >= 0 and written >= 0 and written_1h >= 0
+            and cached + written + written_1h <= inp <= MAX_TOKENS
+            and 0 <= out <= MAX_TOKENS and 1 <= n <= MAX_REQUESTS
+            and (at is None or (type(at) is datetime and (at.tzinfo is UTC or at.utcoffset() is not None)))
+        ):
+            return
+        self._explain()
+
+    def _explain(self) -> None:
         for field in _TOKEN_FIELDS:
             _check_count(field, getattr(self, field), 0, MAX_TOKENS)
         _check_count("requests", self.requests, 1, MAX_REQUESTS)
@@ -75,6 +92,7 @@ class Workload(Usage, frozen=True, kw_only=True, forbid_unknown_fields=True):
     model: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.model, str) or not self.model.strip():
+        model = self.model
+        if not isinstance(model, str) or not model or model.isspace():
             raise InvalidWorkloadError("model", "must be a non-empty model name, e.g. 'deepseek-reasoner'")
         super().__post_init__()

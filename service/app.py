@@ -51,7 +51,7 @@ def create_app(catalog: Catalog) -> Litestar:
         require_json(content_type(request.scope))
         workloads = decode(await request.body(), wire.BATCH_DECODER).workloads
         try:
-            quotes = catalog.quote_many(workloads)
+            body = wire.price_batch(catalog, workloads)
         except PricingError as exc:
             # Error path only: find the first workload that fails, to name it.
             for i, workload in enumerate(workloads):
@@ -60,7 +60,7 @@ def create_app(catalog: Catalog) -> Litestar:
                 except PricingError as one:
                     raise pricing_problem(catalog, one, workload, f"$.workloads[{i}]", index=i) from None
             raise problem(422, "invalid_request", str(exc), field="$.workloads") from None
-        return _json(wire.encode_batch(quotes))
+        return _json(body)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
           dependencies=openapi.body_doc("compare"),

@@ -256,7 +256,7 @@ def price_at(catalog: Catalog, at: datetime) -> Decimal:
 @pytest.mark.parametrize(
     ("at", "message"),
     [
-        (datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "no price before 2025-01-01T00:00:00+00:00 (its launch)"),
+        (datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "no price before 2025-01-01T00:00:00+00:00 (its launch, or the earliest price a source shows)"),
         (datetime(2025, 3, 1, tzinfo=UTC), "no price after 2025-03-01T00:00:00+00:00 (retired, or a gap"),
         (datetime(2025, 3, 31, 15, 59, 59, 999999, tzinfo=UTC), "no price after 2025-03-01"),
         (datetime(2025, 6, 1, tzinfo=UTC), "no price after 2025-06-01T00:00:00+00:00 (retired"),

@@ -1,0 +1,30 @@
+"""The batch endpoint prices and encodes in chunks: the bytes must equal encoding every quote at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from pricing import Workload
+from service import wire
+from tests.test_service_support import test_catalog as make_catalog
+
+AT = datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("size", [0, 1, wire.BATCH_CHUNK - 1, wire.BATCH_CHUNK, wire.BATCH_CHUNK + 1, 1234])
+def test_chunked_batch_equals_one_shot(size: int) -> None:
+    catalog = make_catalog()
+    names = [m.provider + "/" + m.id for m in catalog.models()]
+    workloads = [
+        Workload(model=names[i % len(names)], input_tokens=1000 + i, cached_input_tokens=i % 500,
+                 output_tokens=7 * i, requests=1 + i % 3, at=AT)
+        for i in range(size)
+    ]
+    streamed = wire.price_batch(catalog, workloads)
+    assert streamed == wire.encode_batch(catalog.quote_many(workloads))
+    body = msgspec.json.decode(streamed)
+    assert len(body["quotes"]) == size
+    assert set(body["totals"]) == {q.currency for q in catalog.quote_many(workloads)}
