@@ -21,7 +21,6 @@ import cProfile
 import gc
 import io
 import os
-import platform
 import pstats
 import statistics
 import sys
@@ -37,6 +36,7 @@ from typing import Any
 # measure its bundled map, never a download. Set before anything can import litellm.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
+from report import environment, table
 from workloads import DEFAULT_SEED, TIER_THRESHOLD, BenchWorkload, Target, generate
 
 from pricing import Catalog, Line, NoPriceError, Quote, UnknownModelError, Workload
@@ -338,41 +338,6 @@ def measure(contenders: list[Contender], rounds: int, sample_ms: float) -> None:
 
 # -- report ---------------------------------------------------------------------------------------
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def environment() -> str:
-    return "\n".join([
-        f"- machine: {os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); "
-        f"inference-cost {_version('inference-cost')}, msgspec {_version('msgspec')}, "
-        f"genai-prices {_version('genai-prices')}, litellm {_version('litellm')}",
-        f"- date: {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- command: `{' '.join(['.venv/bin/python', *sys.argv])}`",
-    ])
-
-
 def speed_table(contenders: list[Contender], ours: Contender) -> str:
     ours_us = statistics.median(ours.samples)
     rows = []
@@ -586,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     models = sorted({bw.workload.model for bw, _ in priced})
     print("## Engine\n")
-    print(environment())
+    print(environment(('inference-cost', 'msgspec', 'genai-prices', 'litellm')))
     print(f"- workloads: {len(priced)} priced of {len(generated)} generated (seed {args.seed}) on "
           f"{len(models)} models ({', '.join(models)}); {args.rounds} rounds of ~{args.sample_ms:g} ms "
           "per contender, order rotated each round, gc off while timing\n")

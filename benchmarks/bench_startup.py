@@ -27,7 +27,6 @@ import http.client
 import importlib.util
 import json
 import os
-import platform
 import signal
 import socket
 import statistics
@@ -38,11 +37,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+from report import environment, table, version
 from workloads import DEFAULT_SEED, generate
 
 #: Targets from the issue.
@@ -374,42 +372,6 @@ def measure_service(load_seconds: float, clients: int, batch: int, batch_clients
 
 # -- report ---------------------------------------------------------------------------------------
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def environment() -> str:
-    return "\n".join([
-        f"- machine: {os.cpu_count()} CPUs ({_cpu_model()}), {platform.system()} {platform.release()}",
-        f"- Python {platform.python_version()} ({platform.python_implementation()}); "
-        f"inference-cost {_version('inference-cost')}, msgspec {_version('msgspec')}, "
-        f"litestar {_version('litestar')}, uvicorn {_version('uvicorn')}, "
-        f"genai-prices {_version('genai-prices')}, litellm {_version('litellm')}",
-        f"- date: {datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- command: `{' '.join(['.venv/bin/python', *sys.argv])}`",
-    ])
-
-
 def _med(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -488,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     missing = []
     if not args.no_libs:
         for name in ("genai-prices", "litellm"):
-            if _version(name) == "not installed":
+            if version(name) == "not installed":
                 missing.append(name)
             else:
                 subjects.append(SUBJECTS[name])
@@ -496,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     service = (ServiceResult(todo="not measured in this run (--no-service)") if args.no_service
                else measure_service(args.load_seconds, args.clients, args.batch, args.batch_clients))
     print("## Start-up\n")
-    print(environment() + "\n")
+    print(environment(('inference-cost', 'msgspec', 'litestar', 'uvicorn', 'genai-prices', 'litellm')) + "\n")
     report_imports(baseline, results, args.runs, min(args.lib_runs, args.runs))
     if missing:
         print(f"\n{', '.join(missing)}: not installed (pip install -e '.[bench]'), not measured")
