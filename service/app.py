@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post
@@ -29,7 +28,7 @@ def create_app(catalog: Catalog) -> Litestar:
     """The API over ``catalog``, which is loaded once, before this, and shared by every request."""
 
     @post("/v1/quotes", status_code=200, tags=["quotes"], summary="Price one workload",
-          dependencies=openapi.body_doc("workload"),
+          dependencies=openapi.body_doc("workload"), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.QuoteDoc, "The itemised quote."))
     async def quote(request: _Req) -> Response[bytes]:
         """The exact, itemised price of one workload on one model at one instant."""
@@ -42,7 +41,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(wire.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
-          dependencies=openapi.body_doc("batch"),
+          dependencies=openapi.body_doc("batch"), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.BatchResponseDoc, "The quotes, in request order, and totals."))
     async def quote_batch(request: _Req) -> Response[bytes]:
         """Up to the documented limit of workloads in one request, priced at one shared "now".
@@ -63,7 +62,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(body)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
-          dependencies=openapi.body_doc("compare"),
+          dependencies=openapi.body_doc("compare"), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.CompareResponseDoc, "The quotes, cheapest first."))
     async def compare(request: _Req) -> Response[bytes]:
         """One token profile priced on the named models (or every model priced at that instant),
@@ -77,8 +76,8 @@ def create_app(catalog: Catalog) -> Litestar:
             raise compare_problem(catalog, exc, body.workload, body.models, body.baseline) from None
         return _json(wire.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
 
-    @get("/v1/models", tags=["catalog"], summary="List the catalog",
-         responses=openapi.responses(openapi.ModelsResponseDoc, "The models.", body=False, unknown=False))
+    @get("/v1/models", tags=["catalog"], summary="List the catalog", operation_class=openapi.ProblemOperation,
+         responses=openapi.responses(openapi.ModelsResponseDoc, "The models.", body=False, not_found="provider"))
     async def models(
         provider: Annotated[str | None, Parameter(description="Only this provider's models, e.g. `openai`.")] = None,
     ) -> Response[bytes]:
@@ -92,20 +91,19 @@ def create_app(catalog: Catalog) -> Litestar:
                           field="provider", matches=matches)
         return _json(wire.encode_models(catalog, catalog.models(provider)))
 
-    @get("/v1/models/{name:path}", tags=["catalog"], summary="One model",
+    @get("/v1/models/{name:path}", tags=["catalog"], summary="One model", operation_class=openapi.ProblemOperation,
          responses=openapi.responses(openapi.ModelDoc, "The model.", body=False))
-    async def model(
-        name: Annotated[Path, Parameter(description="Any name that resolves: id, alias or `provider/id`.")],
-    ) -> Response[bytes]:
+    async def model(name: Annotated[str, openapi.MODEL_NAME]) -> Response[bytes]:
         """One model by any name that resolves, with its aliases and dated price history."""
         try:
-            found = catalog.model(str(name).strip("/"))
+            # A path parameter arrives with its leading slash ("/deepseek/deepseek-reasoner").
+            found = catalog.model(name.strip("/"))
         except UnknownModelError as exc:
             raise model_problem(exc, "model") from None
         return _json(wire.encode_model(found))
 
-    @get("/healthz", tags=["service"], summary="Liveness",
-         responses=openapi.responses(openapi.HealthDoc, "The service is up.", body=False, unknown=False))
+    @get("/healthz", tags=["service"], summary="Liveness", operation_class=openapi.ProblemOperation,
+         responses=openapi.responses(openapi.HealthDoc, "The service is up.", body=False, not_found=None))
     async def healthz() -> Response[bytes]:
         """Liveness, with the catalog digest and the number of models."""
         return _json(health)
@@ -120,7 +118,7 @@ def create_app(catalog: Catalog) -> Litestar:
         },
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=openapi.openapi_config(),
-        plugins=[openapi.DecimalStringPlugin(), openapi.DescribedStructPlugin()],
+        plugins=[openapi.DecimalStringPlugin(), openapi.TimeOfDayPlugin(), openapi.DescribedStructPlugin()],
         debug=False,
     )
 

@@ -8,21 +8,26 @@ fields, so the document cannot drift from what the API sends.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
 import types
 from collections.abc import Mapping
+from datetime import time
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
+import yaml  # a dependency of Litestar's, which imports it with its render plugins anyway
+from litestar import Request
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import OpenAPIType, Schema
-from litestar.params import Body
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Example, License, OpenAPIResponse, OpenAPIType, Operation, Schema, Tag
+from litestar.params import Body, Parameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
@@ -115,6 +120,29 @@ class DecimalStringPlugin(OpenAPISchemaPlugin):
                       format="decimal",  # type: ignore[arg-type]  # not in OpenAPIFormat, valid OpenAPI
                       pattern=r"^-?[0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?$",
                       examples=["2.19"])
+
+
+#: A time of day as msgspec encodes a naive ``datetime.time``: "HH:MM:SS", microseconds when any.
+TIME_OF_DAY_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$"
+
+
+class TimeOfDayPlugin(OpenAPISchemaPlugin):
+    """A ``time`` (a window's ``start``/``end``) is a local time of day such as "16:30:00".
+
+    Litestar types it ``format: duration``, which it is not. JSON Schema's ``time`` is no better: it
+    is RFC 3339 ``full-time``, which requires an offset these never carry (the zone is the window's
+    ``timezone``). ``time-local`` is the OpenAPI Format Registry's name for exactly this
+    (https://spec.openapis.org/registry/format/time-local); the pattern says it to every tool.
+    """
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return field_definition.annotation is time
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        return Schema(type=OpenAPIType.STRING,
+                      format="time-local",  # type: ignore[arg-type]  # not in OpenAPIFormat, valid OpenAPI
+                      pattern=TIME_OF_DAY_PATTERN,
+                      examples=["16:30:00"])
 
 
 class DescribedStructPlugin(StructSchemaPlugin):
@@ -232,8 +260,8 @@ WindowDoc = described(Window, "A recurring time of day with its own rates (an of
     **_RATES,
     "tiers": _TIERS,
     "name": "Name of the window, e.g. `off-peak`.",
-    "start": "Local start time in `timezone`.",
-    "end": "Local end time; at or before `start` means the window runs past midnight.",
+    "start": "Local start time in `timezone`, `HH:MM:SS` (no offset).",
+    "end": "Local end time, `HH:MM:SS`; at or before `start` means the window runs past midnight.",
     "timezone": "IANA time zone of `start` and `end`.",
     "days": "Weekdays the window starts on; empty: every day.",
     "starts": "First instant the window applies, if limited.",
@@ -276,7 +304,8 @@ ProblemDoc = described(Problem, "An RFC 9457 problem document (`application/prob
     "detail": "What went wrong and what to do about it, for a person.",
     "code": "Stable machine-readable name: `malformed_json`, `unsupported_media_type`, `empty_body`, "
             "`body_too_large`, `invalid_request`, `unknown_model`, `ambiguous_model`, `unknown_provider`, "
-            "`no_price`, `not_found`, `method_not_allowed`, `internal_error`.",
+            "`no_price`, `not_found`, `method_not_allowed`, `internal_error`; `bad_request` and "
+            "`http_error` for other errors of the HTTP layer.",
     "type": "`about:blank`: the status and `code` carry the meaning.",
     "field": "JSON path of the offending value, e.g. `$.workloads[3].input_tokens`.",
     "index": "Position of the offending item in the request's list (a batch's workload, a compare's model).",
@@ -290,20 +319,58 @@ def _problem(description: str) -> ResponseSpec:
     return ResponseSpec(ProblemDoc, description=description, media_type=PROBLEM_JSON, generate_examples=False)
 
 
-_BAD_BODY = _problem("Malformed JSON, or the body is not `application/json`.")
+_BAD_BODY = _problem("Malformed JSON, an empty body, or a body not sent as JSON (its `Content-Type` is not "
+                     "`application/json` or `application/*+json`).")
 _TOO_LARGE = _problem(f"The body is over {MAX_BODY_BYTES:,} bytes.")
 _INVALID = _problem("A field is invalid (`field` names it), or the model has no price at that instant.")
-_UNKNOWN = _problem("Unknown or ambiguous model name (`matches` lists close names or the candidates).")
+_NOT_FOUND = {
+    "model": _problem("Unknown or ambiguous model name (`matches` lists close names or the candidates)."),
+    "provider": _problem("Unknown provider (`matches` lists close provider ids, else every one)."),
+}
+_INTERNAL = _problem("A bug in the service (`internal_error`): logged; the answer holds no internals.")
 
 
-def responses(ok: Any, description: str, *, body: bool = True, unknown: bool = True) -> dict[int, ResponseSpec]:
-    """The documented responses of a route: its 200 and the problems it can answer with."""
+def responses(ok: Any, description: str, *, body: bool = True,
+              not_found: Literal["model", "provider"] | None = "model") -> dict[int, ResponseSpec]:
+    """The documented responses of a route: its 200 and every problem it can answer with.
+
+    ``body``: the route decodes a JSON body (400, 413, 422); ``not_found``: what a 404 names.
+    """
     specs = {200: ResponseSpec(ok, description=description, generate_examples=False)}
     if body:
         specs |= {400: _BAD_BODY, 413: _TOO_LARGE, 422: _INVALID}
-    if unknown:
-        specs[404] = _UNKNOWN
-    return specs
+    if not_found is not None:
+        specs[404] = _NOT_FOUND[not_found]
+    specs[500] = _INTERNAL
+    return dict(sorted(specs.items()))
+
+
+def _is_problem(response: Any) -> bool:
+    return isinstance(response, OpenAPIResponse) and set(response.content or ()) == {PROBLEM_JSON}
+
+
+@dataclasses.dataclass
+class ProblemOperation(Operation):
+    """A route's OpenAPI operation whose documented errors are all problem documents.
+
+    Litestar documents a 400 "Validation Exception" (its own JSON error body) on every route with a
+    parameter. The service never sends that body (its exception handlers answer every error with a
+    ``Problem``), and a GET route never answers 400: the errors a route answers are the ones
+    ``responses`` lists, so every other error response is dropped. Runs once, at document build.
+    """
+
+    def __post_init__(self) -> None:
+        if self.responses:
+            self.responses = {status: response for status, response in self.responses.items()
+                              if status[0] in "123" or _is_problem(response)}
+
+
+#: ``GET /v1/models/{name}``'s parameter: a plain string, which may hold a slash (``provider/id``).
+MODEL_NAME = Parameter(
+    description="The model, by any name that resolves: canonical id, alias or `provider/id` (any case). "
+                "It may contain a slash, sent as is or percent-encoded (`%2F`).",
+    examples=[Example(summary="A model named with its provider", value="deepseek/deepseek-reasoner")],
+)
 
 
 # Litestar documents a request body from a ``data`` parameter, which it would also decode (in lax
@@ -329,6 +396,34 @@ def body_doc(kind: str) -> dict[str, Provide]:
     return {f"_{kind}_body_doc": _body_only(*_BODIES[kind])}
 
 
+def _operation_id(handler: HTTPRouteHandler, method: Any, path: Any) -> str:
+    """The handler's function name in camelCase (``quote_batch`` -> ``quoteBatch``): short names for
+    generated clients, instead of Litestar's path-derived ``V1QuotesBatchQuoteBatch``."""
+    first, *rest = handler.handler_name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
+
+
+_TAGS = [
+    Tag(name="quotes", description="Prices: one workload, a batch of them, or one token profile across models."),
+    Tag(name="catalog", description="The models and their dated, sourced prices."),
+    Tag(name="service", description="The service itself."),
+]
+
+
+class PortableYamlRenderPlugin(YamlRenderPlugin):
+    """``/schema/openapi.yaml`` in plain YAML, the same document as ``/schema/openapi.json``.
+
+    Litestar's plugin dumps the schema with PyYAML's full dumper, which writes a tuple default (a
+    model's ``aliases``) as ``!!python/tuple []``: only PyYAML's unsafe loader reads that. Through
+    JSON first, every value is a JSON type, and ``safe_dump`` writes standard tags only.
+    """
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        plain = msgspec.json.decode(msgspec.json.encode(openapi_schema))
+        text: str = yaml.safe_dump(plain, sort_keys=False, allow_unicode=True)
+        return text.encode()
+
+
 def _version() -> str:
     try:
         return version("inference-cost")
@@ -346,7 +441,14 @@ def openapi_config() -> OpenAPIConfig:
             f"(`{PROBLEM_JSON}`). Limits: bodies up to {MAX_BODY_BYTES:,} bytes, batches up to "
             f"{MAX_BATCH:,} workloads, token counts up to {MAX_TOKENS:,} per request."
         ),
+        license=License(name="MIT", identifier="MIT"),
+        tags=_TAGS,
         path="/schema",
         create_examples=False,
-        render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"]), RedocRenderPlugin(path="/redoc")],
+        use_handler_docstrings=True,  # each operation's description is its handler's docstring
+        operation_id_creator=_operation_id,
+        # The JSON and YAML documents are built in-process (PyYAML is a dependency of Litestar's):
+        # they work offline. The HTML pages load their scripts from CDNs (see README).
+        render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"]), RedocRenderPlugin(path="/redoc"),
+                        PortableYamlRenderPlugin()],
     )

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import types
 from collections.abc import Iterator
-from typing import Any
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
 import pytest
+import yaml  # a dependency of Litestar's: it serves /schema/openapi.yaml with it
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from pricing import Line, Quote, RankedQuote, Usage, Workload
-from service import openapi
-from tests.test_service_support import service_client
+from pricing import Catalog, Line, Quote, RankedQuote, Usage, Workload
+from service import openapi, problems
+from service.settings import MAX_BODY_BYTES
+from tests.test_service_support import JSON, PROBLEM, service_client
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +121,211 @@ def test_documentation_dependencies_are_never_called(client: TestClient[Any]) ->
     assert r.status_code == 200
     with pytest.raises(AssertionError, match="documentation only"):
         openapi.body_doc("workload")["_workload_body_doc"].dependency(data=None)
+
+
+# -- the whole document: every error a problem, every reference resolved, every part described ------
+
+OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+OPERATION_KEYS = {"tags", "summary", "description", "externalDocs", "operationId", "parameters", "requestBody",
+                  "responses", "callbacks", "deprecated", "security", "servers"}
+PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method in OPERATIONS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def nodes(value: Any, where: str = "#") -> Iterator[tuple[str, Any]]:
+    """Every object and array in ``value``, with its JSON pointer."""
+    yield where, value
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from nodes(child, f"{where}/{str(key).replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from nodes(child, f"{where}/{i}")
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), f"{ref}: only references inside the document"
+    target: Any = document
+    for part in ref[2:].split("/"):
+        target = target[part.replace("~1", "/").replace("~0", "~")]
+    return target
+
+
+def test_every_error_response_is_a_problem(document: dict[str, Any]) -> None:
+    """No operation documents Litestar's default error body (the service never sends it)."""
+    for where, node in nodes(document["paths"]):
+        assert not (isinstance(node, dict) and {"status_code", "extra"} <= node.get("properties", {}).keys()), where
+        assert not (isinstance(node, dict) and node.get("description") == "Validation Exception"), where
+    for path, method, op in operations(document):
+        for status, response in op["responses"].items():
+            if status == "default" or int(status) >= 400:
+                assert response["content"] == PROBLEM_CONTENT, (path, method, status)
+            else:
+                assert PROBLEM not in response.get("content", {}), (path, method, status)
+
+
+_BIG = b'{"workloads": [' + b" " * MAX_BODY_BYTES + b"]}"
+#: For each operation, one request per documented client error: the statuses it really answers.
+ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
+    ("/v1/quotes", "post"): {
+        400: ("POST", "/v1/quotes", b'{"model": '),
+        404: ("POST", "/v1/quotes", b'{"model": "nope"}'),
+        413: ("POST", "/v1/quotes", _BIG),
+        422: ("POST", "/v1/quotes", b'{"model": "alpha", "input_tokens": -1}'),
+    },
+    ("/v1/quotes/batch", "post"): {
+        400: ("POST", "/v1/quotes/batch", b""),
+        404: ("POST", "/v1/quotes/batch", b'{"workloads": [{"model": "nope"}]}'),
+        413: ("POST", "/v1/quotes/batch", _BIG),
+        422: ("POST", "/v1/quotes/batch", b'{"workloads": [{"model": "alpha", "at": "2020-01-01T00:00:00Z"}]}'),
+    },
+    ("/v1/compare", "post"): {
+        400: ("POST", "/v1/compare", b"[1,"),
+        404: ("POST", "/v1/compare", b'{"workload": {}, "models": ["nope"]}'),
+        413: ("POST", "/v1/compare", _BIG),
+        422: ("POST", "/v1/compare", b'{"workload": {"output_tokens": "5"}}'),
+    },
+    ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
+    ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
+    ("/healthz", "get"): {},
+}
+
+
+def test_documented_errors_are_the_ones_answered(document: dict[str, Any], client: TestClient[Any]) -> None:
+    for path, method, op in operations(document):
+        documented = {int(s) for s in op["responses"] if s != "default" and int(s) >= 400}
+        # 500 is a bug's answer, documented everywhere for its shape: no request should produce it.
+        assert documented - {500} == set(ERRORS[path, method]), (path, method)
+        assert 500 in documented, (path, method)
+        for status, (verb, url, body) in ERRORS[path, method].items():
+            r = client.request(verb, url, content=body, headers=JSON if body is not None else None)
+            assert (r.status_code, r.headers["content-type"]) == (status, PROBLEM), (path, method, r.text)
+
+
+def test_problem_codes_are_the_ones_sent(document: dict[str, Any]) -> None:
+    """The documented list of `code` values is exactly what the service's sources can send."""
+    sources = "\n".join(p.read_text() for p in Path(problems.__file__).parent.glob("*.py"))
+    sent = set(re.findall(r'problem\(\s*\d+,\s*"([a-z_]+)"', sources))
+    sent |= set(re.findall(r'Problem\(.*code="([a-z_]+)"', sources))
+    # Litestar's own errors: problems.py maps their statuses to codes, with a fallback.
+    sent |= {code for code, _ in problems._HTTP_CODES.values()}
+    sent |= set(re.findall(r'_HTTP_CODES\.get\(status, \("([a-z_]+)"', sources))
+    described = document["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+    assert set(re.findall(r"`([a-z_]+)`", described)) == sent
+    assert {"unknown_model", "not_found", "internal_error", "http_error"} <= sent  # the pattern finds them
+
+
+def test_times_of_day_are_local_times(document: dict[str, Any]) -> None:
+    """A `time` is "HH:MM:SS" without an offset: not a duration, and not RFC 3339 `time` (which needs one)."""
+    schemas = document["components"]["schemas"]
+    found = []
+    for name, schema in schemas.items():
+        for f in msgspec.structs.fields(getattr(openapi, f"{name}Doc")):
+            if time in bare_types(f.type):
+                found.append((name, f.encode_name))
+                prop = schema["properties"][f.encode_name]
+                assert (prop["type"], prop["format"]) == ("string", "time-local"), (name, f.name, prop)
+                assert prop["pattern"] == TIME_PATTERN.pattern and prop["examples"]
+    assert found == [("Window", "start"), ("Window", "end")]
+    assert [where for where, node in nodes(document) if node == "duration"] == []
+
+
+def bare_types(tp: Any) -> set[Any]:
+    """The types in ``tp``, without ``Annotated`` and unions: ``{time, NoneType}`` for ``time | None``."""
+    if get_origin(tp) is Annotated:
+        return bare_types(get_args(tp)[0])
+    if get_origin(tp) in (Union, types.UnionType):
+        return set().union(*(bare_types(a) for a in get_args(tp)))
+    return {tp}
+
+
+TIME_PATTERN = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$")
+
+
+@settings(max_examples=200)
+@given(st.times())
+def test_the_time_pattern_matches_what_the_service_sends(t: time) -> None:
+    assert TIME_PATTERN.fullmatch(msgspec.json.decode(msgspec.json.encode(t)))
+
+
+def test_the_time_pattern_refuses_what_it_should() -> None:
+    for text in ("16:30", "24:00:00", "16:30:00Z", "PT16H30M", "16:60:00", "6:30:00"):
+        assert not TIME_PATTERN.fullmatch(text), text
+
+
+def test_the_model_name_parameter(document: dict[str, Any], client: TestClient[Any]) -> None:
+    (param,) = document["paths"]["/v1/models/{name}"]["get"]["parameters"]
+    assert (param["name"], param["in"], param["required"]) == ("name", "path", True)
+    assert param["schema"]["type"] == "string" and "format" not in param["schema"]
+    assert "slash" in param["description"]
+    (example,) = param["schema"]["examples"]
+    # The example is a real name in the shipped catalog, with a slash, as the description promises.
+    assert "/" in example and Catalog.default().model(example).id == example.split("/")[1]
+    for url in ("/v1/models/acme/alpha", "/v1/models/acme%2Falpha"):
+        assert client.get(url).json()["id"] == "alpha", url
+
+
+def test_the_documents_need_no_network(client: TestClient[Any], document: dict[str, Any]) -> None:
+    """JSON and YAML are built in-process from the routes; only the HTML pages load scripts from a CDN."""
+    r = client.get("/schema/openapi.yaml")
+    # The registered media type of an OpenAPI document in YAML.
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.oai.openapi")
+    assert yaml.safe_load(r.text) == document
+    assert all(ref.startswith("#/") for where, ref in nodes(document) if where.endswith("/$ref"))
+    hosts = set(re.findall(r"https://([^/\"']+)/", client.get("/schema").text))
+    assert hosts == {"cdn.jsdelivr.net"}, hosts  # what README says the interactive page needs
+
+
+def test_every_reference_resolves(document: dict[str, Any]) -> None:
+    refs = [(where, node) for where, node in nodes(document) if where.endswith("/$ref")]
+    assert refs
+    for where, ref in refs:
+        target = resolve(document, ref)
+        assert isinstance(target, dict) and target, where
+    # Every schema is used somewhere.
+    used = {ref for _, ref in refs}
+    assert {f"#/components/schemas/{name}" for name in document["components"]["schemas"]} <= used
+
+
+def test_every_operation_is_described(document: dict[str, Any]) -> None:
+    assert document["openapi"] == "3.1.0"
+    info = document["info"]
+    assert info["title"] and info["version"] and info["description"] and info["license"]["identifier"] == "MIT"
+    declared = {tag["name"]: tag.get("description") for tag in document["tags"]}
+    assert all(declared.values()), declared
+    ids = []
+    for path, method, op in operations(document):
+        assert set(op) <= OPERATION_KEYS, (path, method)
+        assert op["summary"] and op["description"] and op["operationId"], (path, method)
+        assert re.fullmatch(r"[a-z][A-Za-z]*", op["operationId"]), op["operationId"]
+        ids.append(op["operationId"])
+        assert set(op["tags"]) <= declared.keys(), (path, method)
+        assert op["responses"] and all(r.get("description") for r in op["responses"].values()), (path, method)
+        assert all(set(r.get("content", {})) <= {"application/json", PROBLEM} for r in op["responses"].values())
+        params = op.get("parameters", [])
+        assert all(p["description"] and p["schema"] and p["in"] in ("query", "path") for p in params)
+        in_path = {p["name"] for p in params if p["in"] == "path"}
+        assert in_path == set(re.findall(r"\{([^}]+)\}", path)), path
+        assert all(p["required"] for p in params if p["in"] == "path"), path
+        if method == "post":
+            assert op["requestBody"]["required"] and op["requestBody"]["content"]["application/json"]["schema"]
+    assert len(ids) == len(set(ids)) == len(document["paths"])
+    assert set(declared) == {tag for _, _, op in operations(document) for tag in op["tags"]}
+
+
+def test_every_schema_is_well_formed(document: dict[str, Any]) -> None:
+    for name, schema in document["components"]["schemas"].items():
+        assert re.fullmatch(r"[A-Za-z0-9._-]+", name)
+        assert set(schema.get("required", [])) <= schema["properties"].keys(), name
+        assert schema["type"] == "object" and schema["description"], name
+    # Nested inline schemas (array items, the branches of a nullable) carry their own types.
+    for where, node in nodes(document["components"]):
+        if isinstance(node, dict) and ("items" in node or "oneOf" in node):
+            branches = node.get("oneOf", [node.get("items")])
+            assert all(isinstance(b, dict) and ("type" in b or "$ref" in b) for b in branches), where
