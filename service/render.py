@@ -14,6 +14,16 @@ def plain(value: Decimal | None) -> str:
     return "-" if value is None else format(value, "f")
 
 
+def money(value: Decimal) -> str:
+    """An exact amount written out in full without trailing zeros (``45``, not ``45.0``).
+
+    Same value, fewer characters: the engine keeps the scale its arithmetic produced (``45.0``
+    from 0.3 x 150), which in a column of amounts reads like a rounding that did not happen.
+    """
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> list[str]:
     """Rows under a header, each column as wide as its widest cell; ``right`` aligns numbers."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -37,8 +47,8 @@ def quote_text(q: Quote) -> str:
         flags.append(f"{q.window} window")
     if q.tier:
         flags.append(f"tier {q.tier}")
-    rows = [[line.kind, f"{line.tokens:,}", plain(line.rate), plain(line.amount)] for line in q.lines]
-    rows.append(["total", "", "", f"{plain(q.total)}"])
+    rows = [[line.kind, f"{line.tokens:,}", money(line.rate), money(line.amount)] for line in q.lines]
+    rows.append(["total", "", "", money(q.total)])
     out = [f"{q.provider}/{q.model} at {_instant(q.at)} ({', '.join(flags)})", ""]
     out += table(["", "tokens", f"{q.currency} per 1M", f"amount {q.currency}"], rows, [False, True, True, True])
     until = f" until {_instant(q.period_until)}" if q.period_until else ""
@@ -56,7 +66,7 @@ def compare_text(quotes: Sequence[RankedQuote], baseline: str | None) -> str:
         name = f"{q.provider}/{q.model}"
         saving = "-" if q.savings_percent is None else f"{plain(q.savings_percent)}%"
         rows.append([str(rank), name + (" (baseline)" if name == baseline else ""), q.currency,
-                     plain(q.total), saving])
+                     money(q.total), saving])
     header = ["#", "model", "currency", "total", f"saving vs {baseline}" if baseline else "saving"]
     first = quotes[0]
     out = [f"at {_instant(first.at)}, {first.requests:,} request{'s' if first.requests != 1 else ''}"
