@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,10 @@ import msgspec
 
 from pricing.catalog import Catalog
 from pricing.errors import CatalogError, NoPriceError, UnknownModelError
+from pricing.quote import LineKind
+from pricing.workload import Workload
 
-FIELDS = ("input", "cached_input", "cache_write", "output")
+FIELDS: tuple[LineKind, ...] = ("input", "cached_input", "cache_write", "output")
 _MILLION = Decimal(1_000_000)
 
 # litellm's provider names where they differ from ours.
@@ -37,6 +39,8 @@ _LITELLM_FIELDS = {
     "cache_write": "cache_creation_input_token_cost",
     "output": "output_cost_per_token",
 }
+# genai-prices' provider ids where they differ from ours.
+_GENAI_PROVIDERS = {"x-ai": "xai", "aws": "bedrock"}
 _GENAI_FIELDS = {
     "input": "input_mtok",
     "cached_input": "cache_read_mtok",
@@ -131,8 +135,9 @@ def read_genai_prices(path: Path, at: datetime) -> list[ExternalPrice]:
                 if value is not None:
                     rates[field] = _decimal(value, f"{where}.prices.{key}", str(path))
             names = [str(model["id"]), *_genai_equals(model.get("match", {}))]
+            ours = _GENAI_PROVIDERS.get(str(provider["id"]), str(provider["id"]))
             for name in dict.fromkeys(names):
-                prices.append(ExternalPrice(provider=str(provider["id"]), name=name, rates=rates))
+                prices.append(ExternalPrice(provider=ours, name=name, rates=rates))
     return prices
 
 
@@ -143,10 +148,32 @@ def _genai_current(prices: Any, at: datetime, where: str, file: str) -> Mapping[
         raise CatalogError(file, f"{where}.prices", "expected prices: an object or a list of conditional prices")
     chosen = prices[0].get("prices", {})
     for conditional in prices:  # later entries take precedence, as genai-prices does
-        start = (conditional.get("constraint") or {}).get("start_date")
-        if start is None or date.fromisoformat(str(start)) <= at.date():
+        if _genai_active(conditional.get("constraint") or {}, at, where, file):
             chosen = conditional.get("prices", {})
     return chosen if isinstance(chosen, Mapping) else {}
+
+
+def _genai_active(constraint: Mapping[str, Any], at: datetime, where: str, file: str) -> bool:
+    """Whether a genai-prices constraint holds at ``at``: a start date, or a time of day in UTC."""
+    try:
+        if "start_date" in constraint:
+            return date.fromisoformat(str(constraint["start_date"])) <= at.astimezone(UTC).date()
+        if "start_time" in constraint or "end_time" in constraint:
+            start, end = (_utc_time(str(constraint[k])) for k in ("start_time", "end_time"))
+            now = at.astimezone(UTC).time()
+            return start <= now < end if start < end else (now >= start or now < end)
+    except (KeyError, ValueError) as exc:
+        raise CatalogError(file, f"{where}.prices", f"unreadable constraint {dict(constraint)!r}: {exc}") from None
+    return True
+
+
+def _utc_time(text: str) -> time:
+    parsed = time.fromisoformat(text)
+    if parsed.tzinfo is None:
+        return parsed
+    # A time with an offset: the same moment of the day in UTC.
+    moment = datetime.combine(date(2000, 1, 1), parsed).astimezone(UTC)
+    return moment.time()
 
 
 def _genai_equals(match: Any) -> Iterator[str]:
@@ -179,17 +206,20 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
             missing.append(f"{price.provider}/{price.name}")
             continue
         key = f"{model.provider}/{model.id}"
+        # Price one token of each kind: the lines carry the rates in force at that instant, with
+        # any active window applied and missing cache rates billed as input, as a user is billed.
+        probe = Workload(model=key, input_tokens=3, cached_input_tokens=1, cache_write_tokens=1,
+                         output_tokens=1, at=at)
         try:
-            period = catalog.period_at(key, at)
+            ours_by_kind = {line.kind: line.rate for line in catalog.quote(probe).lines}
         except NoPriceError:
             continue
         matched += 1
         for field in FIELDS:
             other = price.rates.get(field)
-            # We bill a missing cache rate as input, so that is the rate to compare.
-            ours = getattr(period, field) if getattr(period, field) is not None else period.input
-            if other is not None and ours != other:
-                differences.append(Difference(model=key, field=field, ours=ours, theirs=other, their_name=price.name))
+            if other is not None and ours_by_kind[field] != other:
+                differences.append(Difference(model=key, field=field, ours=ours_by_kind[field], theirs=other,
+                                              their_name=price.name))
     # Several of their names can map to one of our models: report each disagreement once.
     differences = list({(d.model, d.field, d.theirs): d for d in differences}.values())
     return DiffReport(differences=differences, matched=matched, missing=sorted(set(missing)))

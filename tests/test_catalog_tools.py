@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -120,3 +121,57 @@ def test_declared_twins_are_not_flagged() -> None:
 def test_twin_must_be_another_model_of_the_provider(twin: str) -> None:
     with pytest.raises(CatalogError, match=r"\$\.models\[0\]\.same_prices_as: .* must name another model"):
         Catalog.loads(TWINS.format(twin=f'same_prices_as = "{twin}"'))
+
+
+WINDOWED = """
+provider = "xai"
+[[models]]
+id = "nightly"
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+source = "https://acme.test/pricing"
+checked = 2026-11-01
+input = 1
+output = 4
+[[models.periods.windows]]
+name = "off-peak"
+start = 16:30:00
+end = 00:30:00
+input = 0.5
+output = 2
+"""
+
+GENAI_PEAK = [{
+    "id": "x-ai", "name": "xAI", "api_pattern": "x",
+    "models": [{"id": "nightly", "match": {"equals": "nightly"}, "prices": [
+        {"prices": {"input_mtok": 1, "output_mtok": 4}},
+        {"constraint": {"start_time": "16:30:00Z", "end_time": "00:30:00Z"},
+         "prices": {"input_mtok": 0.5, "output_mtok": 2}},
+    ]}],
+}]
+
+
+@pytest.mark.parametrize(("hour", "expected"), [(12, ("1", "4")), (20, ("0.5", "2")), (0, ("0.5", "2"))])
+def test_diff_compares_the_rates_in_force_windows_included(tmp_path: Path, hour: int,
+                                                           expected: tuple[str, str]) -> None:
+    """Their time-of-day price against our window, at instants inside and outside it (and past midnight)."""
+    catalog = Catalog.loads(WINDOWED)
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(GENAI_PEAK))
+    at = datetime(2026, 11, 27, hour, tzinfo=UTC)
+    theirs = {p.name: p.rates for p in read_genai_prices(path, at)}
+    assert (theirs["nightly"]["input"], theirs["nightly"]["output"]) == tuple(Decimal(v) for v in expected)
+    report = diff(catalog, read_genai_prices(path, at), at=at)
+    assert report.matched == 1  # "x-ai" is our "xai"
+    assert report.differences == []
+
+
+def test_diff_reports_our_window_rate_when_they_lack_the_window(tmp_path: Path) -> None:
+    catalog = Catalog.loads(WINDOWED)
+    flat = [{**GENAI_PEAK[0], "models": [{**GENAI_PEAK[0]["models"][0], "prices": {"input_mtok": 1, "output_mtok": 4}}]}]
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(flat))
+    at = datetime(2026, 11, 27, 20, tzinfo=UTC)
+    report = diff(catalog, read_genai_prices(path, at), at=at)
+    assert [(d.field, d.ours, d.theirs) for d in report.differences] == [
+        ("input", Decimal("0.5"), Decimal(1)), ("output", Decimal(2), Decimal(4))]
