@@ -6,18 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
+from tests.test_cli import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exc:  # argparse's own usage errors
-        status = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_check_passes_on_the_shipped_catalog(capsys: pytest.CaptureFixture[str]) -> None:
