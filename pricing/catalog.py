@@ -26,6 +26,7 @@ from pricing.errors import (
     AmbiguousModelError,
     CatalogError,
     InvalidWorkloadError,
+    NoBatchPriceError,
     NoPriceError,
     UnknownModelError,
 )
@@ -291,7 +292,7 @@ class Catalog:
         window_name = None
         if usage.batch:
             if batch is None:
-                raise NoPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
+                raise NoBatchPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
             plan = batch
         else:
             for window in windows:

@@ -52,6 +52,10 @@ class NoPriceError(PricingError):
         super().__init__(f"no price for {model!r}: {reason}")
 
 
+class NoBatchPriceError(NoPriceError):
+    """The model has a price at that instant, but no batch-API price."""
+
+
 class CatalogError(PricingError):
     """A catalog file is malformed; the message names the file and the field."""
 

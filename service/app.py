@@ -37,7 +37,7 @@ def create_app(catalog: Catalog) -> Litestar:
         try:
             result = catalog.quote(workload)
         except PricingError as exc:
-            raise pricing_problem(catalog, exc, workload, "$") from None
+            raise pricing_problem(exc, "$") from None
         return _json(wire.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
@@ -57,7 +57,7 @@ def create_app(catalog: Catalog) -> Litestar:
                 try:
                     catalog.quote(workload)
                 except PricingError as one:
-                    raise pricing_problem(catalog, one, workload, f"$.workloads[{i}]", index=i) from None
+                    raise pricing_problem(one, f"$.workloads[{i}]", index=i) from None
             raise problem(422, "invalid_request", str(exc), field="$.workloads") from None
         return _json(body)
 
@@ -73,7 +73,7 @@ def create_app(catalog: Catalog) -> Litestar:
             ranked = catalog.compare(body.workload, body.models, body.baseline)
             base = catalog.model(body.baseline) if body.baseline is not None else None
         except PricingError as exc:
-            raise compare_problem(catalog, exc, body.workload, body.models, body.baseline) from None
+            raise compare_problem(catalog, exc, body.models, body.baseline) from None
         return _json(wire.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
 
     @get("/v1/models", tags=["catalog"], summary="List the catalog", operation_class=openapi.ProblemOperation,

@@ -8,10 +8,10 @@ from pricing import (
     AmbiguousModelError,
     Catalog,
     InvalidWorkloadError,
+    NoBatchPriceError,
     NoPriceError,
     PricingError,
     UnknownModelError,
-    Usage,
 )
 from service.problems import ProblemError, problem
 
@@ -24,32 +24,22 @@ def model_problem(exc: UnknownModelError, field: str | None, index: int | None =
     return problem(404, "unknown_model", detail, field=field, index=index, matches=exc.suggestions)
 
 
-def _no_price_field(catalog: Catalog, exc: NoPriceError, usage: Usage) -> str:
-    # The engine says "no price" both for an instant outside the model's history and for a batch
-    # workload on a model without batch rates; a price at that instant means it was the latter.
-    if usage.batch and exc.at is not None:
-        try:
-            catalog.period_at(exc.model, exc.at)
-        except PricingError:
-            return "at"
-        return "batch"
-    return "at"
+def _no_price_field(exc: NoPriceError) -> str:
+    return "batch" if isinstance(exc, NoBatchPriceError) else "at"
 
 
 def pricing_problem(
-    catalog: Catalog,
     exc: PricingError,
-    usage: Usage,
     prefix: str,
     *,
     model_field: str | None = None,
     index: int | None = None,
 ) -> ProblemError:
-    """The problem for ``exc``, raised while pricing ``usage`` found at JSON path ``prefix``."""
+    """The problem for ``exc``, raised while pricing the workload at JSON path ``prefix``."""
     if isinstance(exc, UnknownModelError):
         return model_problem(exc, model_field or f"{prefix}.model", index)
     if isinstance(exc, NoPriceError):
-        field = f"{prefix}.{_no_price_field(catalog, exc, usage)}"
+        field = f"{prefix}.{_no_price_field(exc)}"
         return problem(422, "no_price", f"{field}: {exc}", field=field, index=index)
     if isinstance(exc, InvalidWorkloadError):
         field = f"{prefix}.{exc.field}"
@@ -58,7 +48,7 @@ def pricing_problem(
 
 
 def compare_problem(
-    catalog: Catalog, exc: PricingError, usage: Usage, models: Sequence[str] | None, baseline: str | None
+    catalog: Catalog, exc: PricingError, models: Sequence[str] | None, baseline: str | None
 ) -> ProblemError:
     """The problem for a failed comparison, naming the model (``$.models[i]`` or ``$.baseline``) at fault."""
     name = exc.name if isinstance(exc, UnknownModelError) else None
@@ -84,6 +74,6 @@ def compare_problem(
     if isinstance(exc, UnknownModelError):
         return model_problem(exc, field, index)
     if isinstance(exc, NoPriceError):
-        where = f"$.workload.{_no_price_field(catalog, exc, usage)}"
+        where = f"$.workload.{_no_price_field(exc)}"
         return problem(422, "no_price", f"{field}: {exc} (see {where})", field=field, index=index)
-    return pricing_problem(catalog, exc, usage, "$.workload")
+    return pricing_problem(exc, "$.workload")

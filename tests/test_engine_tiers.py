@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing import Catalog, NoPriceError, Quote, Workload
+from pricing import Catalog, NoBatchPriceError, NoPriceError, Quote, Workload
 
 AT = datetime(2025, 6, 1, 6, 0, tzinfo=UTC)
 
@@ -197,3 +197,24 @@ def test_a_window_replaces_the_tiers_too(catalog: Catalog) -> None:
     assert (in_window.window, in_window.tier, in_window.total) == ("morning", None, Decimal("0.001"))
     outside = quote(catalog, "windowed", input_tokens=2000, at=datetime(2025, 6, 1, 12, tzinfo=UTC))
     assert (outside.window, outside.tier, outside.total) == (None, ">1000", Decimal("0.02"))
+
+
+def test_no_batch_price_is_its_own_error_kind() -> None:
+    """The service answers `field: batch` for this one, `field: at` for other NoPriceErrors."""
+    catalog = Catalog.loads("""
+provider = "acme"
+[[models]]
+id = "m"
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+source = "https://acme.test/pricing"
+checked = 2026-11-01
+input = 1
+output = 2
+""")
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    with pytest.raises(NoBatchPriceError):
+        catalog.quote(Workload(model="m", output_tokens=1, at=at, batch=True))
+    with pytest.raises(NoPriceError) as info:
+        catalog.quote(Workload(model="m", output_tokens=1, at=datetime(2024, 6, 1, tzinfo=UTC), batch=True))
+    assert not isinstance(info.value, NoBatchPriceError)
