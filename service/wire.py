@@ -58,9 +58,10 @@ COMPARE_DECODER = msgspec.json.Decoder(CompareRequest)
 _ENCODER = msgspec.json.Encoder()
 
 
-def totals_by_currency(quotes: Iterable[Quote]) -> dict[str, Decimal]:
-    """The exact sum of the quotes' totals, per currency (never added across currencies)."""
-    totals: dict[str, Decimal] = {}
+def totals_by_currency(quotes: Iterable[Quote], totals: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """The exact sum of the quotes' totals, per currency (never added across currencies), added
+    to ``totals`` when given."""
+    totals = {} if totals is None else totals
     # The engine's trapping context: a sum that would need rounding raises instead.
     with localcontext(EXACT):
         for q in quotes:
@@ -94,9 +95,7 @@ def price_batch(catalog: Catalog, workloads: Sequence[Workload]) -> bytes:
         for quote in quotes:
             _ENCODER.encode_into(quote, out, -1)
             out += b","
-        with localcontext(EXACT):
-            for q in quotes:
-                totals[q.currency] = totals.get(q.currency, Decimal(0)) + q.total
+        totals_by_currency(quotes, totals)
     if workloads:
         out[-1:] = b"]"
     else:
