@@ -1,6 +1,6 @@
 """Serve the quote service or a bare Litestar endpoint on one port, with the service's own settings.
 
-Used by bench_service.py: both apps go through ``service.server.run`` with the same ``Settings``,
+Used by bench_service.py: both apps go through ``service.api.server.run`` with the same ``Settings``,
 so they differ only in what the handler does.
 
     python benchmarks/bench_server.py service 8101
@@ -15,10 +15,10 @@ from typing import Any
 from litestar import Litestar, Request, Response, get, post
 
 from pricing import Catalog
-from service.app import create_app
-from service.server import run
-from service.settings import MAX_BODY_BYTES, Settings
-from service.wire import BATCH_DECODER, WORKLOAD_DECODER
+from service.api.app import create_app
+from service.api.server import run
+from service.api.settings import MAX_BODY_BYTES, Settings
+from service.responses import BATCH_DECODER, WORKLOAD_DECODER
 
 _CONSTANT = b'{"ok":true}'
 

@@ -22,9 +22,9 @@ from typing import Any
 import msgspec
 
 from pricing import Catalog
-from service.app import create_app
-from service.server import run
-from service.settings import Settings
+from service.api.app import create_app
+from service.api.server import run
+from service.api.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -15,7 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from service.cli import main
-from service.render import plain
+from service.cli.render import plain
 from tests.test_service_support import ACME, AT, ZETA, post, service_client
 
 

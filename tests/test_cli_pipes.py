@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.render import money
+from service.cli.render import money
 
 
 def test_closed_pipe_ends_quietly() -> None:

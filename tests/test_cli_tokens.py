@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.tokens import parse_count
+from service.cli.counts import parse_count
 
 
 @pytest.mark.parametrize(("text", "value"), [

@@ -1,7 +1,7 @@
 """The load test's response checks: the service's genuine answers pass, and an answer that is wrong in
 any way a check covers fails with a reason naming the rule (a check that cannot fail proves nothing).
 
-Answers are built with the engine and the service's own encoders (``service.wire``), as the HTTP API
+Answers are built with the engine and the service's own encoders (``service.responses``), as the HTTP API
 builds them, for requests drawn from the load test's own mix."""
 
 from __future__ import annotations
@@ -22,28 +22,29 @@ from load import checks
 from load.checks import CheckError
 from load.mix import BATCH_SIZES, CompareSpec, Mix, WorkloadSpec, parse_models
 from pricing import Catalog, Usage, Workload
-from service import wire
+from service import responses
+from service.api import bodies
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 EXACT = Context(prec=200)
 CATALOG = Catalog.default()
-MIX = Mix(parse_models(wire.encode_models(CATALOG, CATALOG.models())), NOW, seed=1)
+MIX = Mix(parse_models(responses.encode_models(CATALOG, CATALOG.models())), NOW, seed=1)
 
 
 def quote_body(workload: WorkloadSpec) -> bytes:
-    return wire.encode_quote(CATALOG.quote(msgspec.convert(msgspec.to_builtins(workload), Workload)))
+    return responses.encode_quote(CATALOG.quote(msgspec.convert(msgspec.to_builtins(workload), Workload)))
 
 
 def batch_body(workloads: list[WorkloadSpec]) -> bytes:
     quotes = CATALOG.quote_many(msgspec.convert(msgspec.to_builtins(w), Workload) for w in workloads)
-    return wire.encode_batch(quotes)
+    return responses.encode_batch(quotes)
 
 
 def compare_body(request: CompareSpec) -> bytes:
     usage = msgspec.convert(msgspec.to_builtins(request.workload), Usage)
     ranked = CATALOG.compare(usage, None if request.models is None else list(request.models), request.baseline)
     base = CATALOG.model(request.baseline) if request.baseline else None
-    return wire.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}")
+    return responses.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}")
 
 
 def edit(body: bytes, change: Callable[[Any], None]) -> bytes:
@@ -127,7 +128,7 @@ def test_a_genuine_batch_of_every_size_passes() -> None:
         low, high = bounds[label]
         assert low <= len(workloads) <= high
         # The joined body is what the service decodes into exactly these workloads.
-        assert wire.BATCH_DECODER.decode(body).workloads == [
+        assert bodies.BATCH_DECODER.decode(body).workloads == [
             msgspec.convert(msgspec.to_builtins(w), Workload) for w in workloads]
         checks.check_batch(batch_body(workloads), workloads)
 
@@ -196,16 +197,16 @@ def test_a_wrong_comparison_fails_naming_the_rule() -> None:
 
 
 def test_catalog_reads_pass_and_fail() -> None:
-    listing = wire.encode_models(CATALOG, CATALOG.models())
+    listing = responses.encode_models(CATALOG, CATALOG.models())
     assert checks.check_models(listing).count == len(CATALOG.models())
-    openai = wire.encode_models(CATALOG, CATALOG.models("openai"))
+    openai = responses.encode_models(CATALOG, CATALOG.models("openai"))
     checks.check_models(openai, "openai")
     fails(lambda: checks.check_models(openai, "anthropic"), "listed for provider anthropic")
     fails(lambda: checks.check_models(edit(listing, lambda m: m.update(count=m["count"] + 1))), "models: count")
     fails(lambda: checks.check_models(edit(listing, lambda m: m["models"][0].update(periods=[]))),
           "has no price periods")
-    one = wire.encode_model(CATALOG.model("deepseek-r1"))
+    one = responses.encode_model(CATALOG.model("deepseek-r1"))
     checks.check_model(one, "deepseek-reasoner")
     fails(lambda: checks.check_model(one, "o1"), "model: got 'deepseek-reasoner'")
-    checks.check_health(wire.encode_health(CATALOG))
+    checks.check_health(responses.encode_health(CATALOG))
     fails(lambda: checks.check_health(b'{"status":"starting","catalog_digest":"x","models":0}'), "healthz: status")

@@ -14,13 +14,14 @@ import pytest
 
 from load.mix import HORIZON, Mix, Span, _instant, parse_models, priced_at
 from pricing import Catalog, Usage, Workload
-from service import wire
+from service import responses
+from service.api import bodies
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def mix_of(catalog: Catalog, seed: int = 1, now: datetime = NOW) -> Mix:
-    return Mix(parse_models(wire.encode_models(catalog, catalog.models())), now, seed)
+    return Mix(parse_models(responses.encode_models(catalog, catalog.models())), now, seed)
 
 
 def as_workload(spec: object) -> Workload:
@@ -34,7 +35,7 @@ def test_every_pooled_workload_of_the_shipped_catalog_is_priced() -> None:
     periods = set()
     for spec, body in mix.pool:
         # The pre-encoded body is exactly the workload, as the service decodes it.
-        workload = wire.WORKLOAD_DECODER.decode(body)
+        workload = bodies.WORKLOAD_DECODER.decode(body)
         assert workload == as_workload(spec)
         quote = catalog.quote(workload)  # raises if the service would refuse it
         periods.add((quote.provider, quote.model, quote.period_from))
@@ -181,7 +182,7 @@ def test_every_drawn_instant_is_priced_and_batch_only_where_sold(make_catalog: C
 
 def test_priced_at_matches_the_engine(make_catalog: Callable[..., Catalog]) -> None:
     catalog = make_catalog(SMALL)
-    models = parse_models(wire.encode_models(catalog, catalog.models()))
+    models = parse_models(responses.encode_models(catalog, catalog.models()))
     cases = [datetime(2024, 6, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC),
              datetime(2026, 2, 1, tzinfo=UTC), datetime(2027, 3, 1, tzinfo=UTC) + timedelta(days=400)]
     for at in cases:

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pricing import Catalog, Workload
-from service.settings import MAX_BATCH
+from service.api.settings import MAX_BATCH
 from tests.test_service_support import AT, NIGHT, post, service_client, test_catalog
 
 

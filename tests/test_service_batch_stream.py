@@ -8,13 +8,13 @@ import msgspec
 import pytest
 
 from pricing import Workload
-from service import wire
+from service import responses
 from tests.test_service_support import test_catalog as make_catalog
 
 AT = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("size", [0, 1, wire.BATCH_CHUNK - 1, wire.BATCH_CHUNK, wire.BATCH_CHUNK + 1, 1234])
+@pytest.mark.parametrize("size", [0, 1, responses.BATCH_CHUNK - 1, responses.BATCH_CHUNK, responses.BATCH_CHUNK + 1, 1234])
 def test_chunked_batch_equals_one_shot(size: int) -> None:
     catalog = make_catalog()
     names = [m.provider + "/" + m.id for m in catalog.models()]
@@ -23,8 +23,8 @@ def test_chunked_batch_equals_one_shot(size: int) -> None:
                  output_tokens=7 * i, requests=1 + i % 3, at=AT)
         for i in range(size)
     ]
-    streamed = wire.price_batch(catalog, workloads)
-    assert streamed == wire.encode_batch(catalog.quote_many(workloads))
+    streamed = responses.price_batch(catalog, workloads)
+    assert streamed == responses.encode_batch(catalog.quote_many(workloads))
     body = msgspec.json.decode(streamed)
     assert len(body["quotes"]) == size
     assert set(body["totals"]) == {q.currency for q in catalog.quote_many(workloads)}

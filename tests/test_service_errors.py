@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from pricing import MAX_TOKENS
-from service.settings import MAX_BODY_BYTES
+from service.api.settings import MAX_BODY_BYTES
 from tests.test_service_support import AT, JSON, PROBLEM, post, service_client
 
 
@@ -256,7 +256,7 @@ def test_a_bug_is_a_problem_document_too() -> None:
         def quote(self, workload: Any) -> Any:
             raise RuntimeError("boom")
 
-    from service.app import create_app
+    from service.api.app import create_app
 
     with TestClient(create_app(Broken())) as c:  # type: ignore[arg-type]
         r = c.post("/v1/quotes", content=b'{"model":"alpha"}', headers=JSON)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from pricing import Catalog, Line, Quote, RankedQuote, Usage, Workload
-from service import openapi, problems
-from service.settings import MAX_BODY_BYTES
+from service.api import openapi, problems
+from service.api.settings import MAX_BODY_BYTES
 from tests.test_service_support import JSON, PROBLEM, service_client
 
 

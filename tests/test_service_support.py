@@ -14,7 +14,7 @@ import msgspec
 from litestar.testing import TestClient
 
 from pricing import Catalog
-from service.app import create_app
+from service.api.app import create_app
 
 ACME = """
 provider = "acme"

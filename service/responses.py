@@ -1,7 +1,5 @@
-"""What goes over the wire: request bodies decoded into engine types, and responses encoded.
-
-The API and the CLI's ``--json`` both encode through the functions here, so they print the same
-JSON. Money is a ``Decimal``, which msgspec writes as a JSON string holding the exact value.
+"""Response bodies and their JSON, shared by the API and the CLI's ``--json`` (so both print the same
+JSON). Money is a ``Decimal``, which msgspec writes as a JSON string holding the exact value.
 """
 
 from __future__ import annotations
@@ -9,25 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, localcontext
-from typing import Annotated
 
 import msgspec
 
-from pricing import Catalog, Model, Quote, RankedQuote, Usage, Workload
+from pricing import Catalog, Model, Quote, RankedQuote, Workload
 from pricing.catalog import EXACT
-from service.settings import MAX_BATCH, MAX_COMPARE_MODELS
-
-_STRICT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
-
-
-class BatchRequest(msgspec.Struct, **_STRICT):
-    workloads: Annotated[list[Workload], msgspec.Meta(max_length=MAX_BATCH)]
-
-
-class CompareRequest(msgspec.Struct, **_STRICT):
-    workload: Usage
-    models: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_COMPARE_MODELS)] | None = None
-    baseline: str | None = None
 
 
 class BatchResponse(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,9 +36,6 @@ class Health(msgspec.Struct, frozen=True, kw_only=True):
     models: int
 
 
-WORKLOAD_DECODER = msgspec.json.Decoder(Workload)
-BATCH_DECODER = msgspec.json.Decoder(BatchRequest)
-COMPARE_DECODER = msgspec.json.Decoder(CompareRequest)
 _ENCODER = msgspec.json.Encoder()
 
 

@@ -6,8 +6,9 @@ import argparse
 from datetime import UTC, datetime
 
 from pricing import Model, NoPriceError, Period
-from service import render, wire
-from service.cli_common import CliError, add_catalog_option, add_json_option, catalog_from, write
+from service import responses
+from service.cli import render
+from service.cli.common import CliError, add_catalog_option, add_json_option, catalog_from, write
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -16,7 +17,7 @@ def _models(args: argparse.Namespace) -> int:
         raise CliError(f"unknown provider {args.provider!r}; the catalog has: {', '.join(catalog.providers())}")
     models = catalog.models(args.provider)
     if args.json:
-        write(wire.encode_models(catalog, models))
+        write(responses.encode_models(catalog, models))
         return 0
     now = datetime.now(UTC)
     rows: list[tuple[Model, Period | None]] = []

@@ -46,9 +46,10 @@ from pricing import (
     Workload,
 )
 from pricing.schema import Window
-from service import wire
-from service.problems import PROBLEM_JSON, Problem
-from service.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
+from service.api import bodies
+from service.api.problems import PROBLEM_JSON, Problem
+from service.api.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
+from service.responses import BatchResponse, CompareResponse, Health, ModelsResponse
 
 _TWINS: dict[Any, Any] = {}
 #: Fields of the documented types without a description (or descriptions without a field).
@@ -220,11 +221,11 @@ WorkloadDoc = described(Workload, "A token profile on one model. Unknown fields 
     **_USAGE,
     "model": "Model name: a canonical id, an alias, or `provider/id` (any case).",
 })
-BatchRequestDoc = described(wire.BatchRequest, "Workloads to price in one request.", {
+BatchRequestDoc = described(bodies.BatchRequest, "Workloads to price in one request.", {
     "workloads": f"Up to {MAX_BATCH:,} workloads; one invalid workload fails the request with a 422 "
                  "naming its index and field.",
 })
-CompareRequestDoc = described(wire.CompareRequest, "One token profile priced on several models.", {
+CompareRequestDoc = described(bodies.CompareRequest, "One token profile priced on several models.", {
     "workload": "The token profile (no `model`).",
     "models": "Names of the models to price (1 to "
               f"{MAX_COMPARE_MODELS:,}); leave out to price every model with a price at that instant.",
@@ -233,11 +234,11 @@ CompareRequestDoc = described(wire.CompareRequest, "One token profile priced on 
 
 # -- responses ----------------------------------------------------------------------------------
 
-BatchResponseDoc = described(wire.BatchResponse, "The quotes of a batch, in request order, and their totals.", {
+BatchResponseDoc = described(BatchResponse, "The quotes of a batch, in request order, and their totals.", {
     "quotes": "One quote per workload, in the order of the request.",
     "totals": f"Sum of the quote totals per currency code: {_MONEY}.",
 })
-CompareResponseDoc = described(wire.CompareResponse, "A ranked comparison.", {
+CompareResponseDoc = described(CompareResponse, "A ranked comparison.", {
     "quotes": "Cheapest first (grouped by currency: totals in different currencies are not compared).",
     "baseline": "The baseline's `provider/id`, or null.",
 })
@@ -288,12 +289,12 @@ ModelDoc = described(Model, "One model at one provider, with its dated price his
     "same_prices_as": "Id of another model of the provider deliberately priced exactly like this one, if any.",
     "provider": "Id of the provider selling the model.",
 })
-ModelsResponseDoc = described(wire.ModelsResponse, "The catalog's models.", {
+ModelsResponseDoc = described(ModelsResponse, "The catalog's models.", {
     "models": "Models ordered by `provider/id`.",
     "count": "Number of models listed.",
     "catalog_digest": "SHA-256 of the catalog.",
 })
-HealthDoc = described(wire.Health, "Liveness, and which catalog is served.", {
+HealthDoc = described(Health, "Liveness, and which catalog is served.", {
     "status": "`ok` while the service answers.",
     "catalog_digest": "SHA-256 over the catalog's files: the same catalog gives the same digest.",
     "models": "Number of models in the catalog.",
@@ -374,7 +375,7 @@ MODEL_NAME = Parameter(
 
 
 # Litestar documents a request body from a ``data`` parameter, which it would also decode (in lax
-# mode, see service.decoding). A ``data`` parameter on a dependency the handler never asks for is
+# mode, see service.api.bodies). A ``data`` parameter on a dependency the handler never asks for is
 # documented the same way and never called: that is what these are.
 def _body_only(doc_type: Any, description: str) -> Provide:
     def body(data: Any) -> None:

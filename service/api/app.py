@@ -10,11 +10,18 @@ from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
 from pricing import Catalog, PricingError, UnknownModelError
-from service import openapi, wire
-from service.decoding import content_type, decode, require_json
-from service.errors import compare_problem, model_problem, pricing_problem
-from service.problems import ProblemError, handle_http_exception, handle_problem, handle_unexpected, problem
-from service.settings import MAX_BODY_BYTES, load_catalog, settings_from_env
+from service import responses
+from service.api import bodies, openapi
+from service.api.bodies import content_type, decode, require_json
+from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
+from service.api.problems import (
+    ProblemError,
+    handle_http_exception,
+    handle_problem,
+    handle_unexpected,
+    problem,
+)
+from service.api.settings import MAX_BODY_BYTES, load_catalog, settings_from_env
 
 JSON = "application/json"
 _Req = Request[Any, Any, Any]
@@ -33,12 +40,12 @@ def create_app(catalog: Catalog) -> Litestar:
     async def quote(request: _Req) -> Response[bytes]:
         """The exact, itemised price of one workload on one model at one instant."""
         require_json(content_type(request.scope))
-        workload = decode(await request.body(), wire.WORKLOAD_DECODER)
+        workload = decode(await request.body(), bodies.WORKLOAD_DECODER)
         try:
             result = catalog.quote(workload)
         except PricingError as exc:
             raise pricing_problem(exc, "$") from None
-        return _json(wire.encode_quote(result))
+        return _json(responses.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
           dependencies=openapi.body_doc("batch"), operation_class=openapi.ProblemOperation,
@@ -48,9 +55,9 @@ def create_app(catalog: Catalog) -> Litestar:
 
         One invalid workload fails the whole request, naming its index and field."""
         require_json(content_type(request.scope))
-        workloads = decode(await request.body(), wire.BATCH_DECODER).workloads
+        workloads = decode(await request.body(), bodies.BATCH_DECODER).workloads
         try:
-            body = wire.price_batch(catalog, workloads)
+            body = responses.price_batch(catalog, workloads)
         except PricingError as exc:
             # Error path only: find the first workload that fails, to name it.
             for i, workload in enumerate(workloads):
@@ -68,13 +75,13 @@ def create_app(catalog: Catalog) -> Litestar:
         """One token profile priced on the named models (or every model priced at that instant),
         cheapest first, each with its saving in percent against the baseline."""
         require_json(content_type(request.scope))
-        body = decode(await request.body(), wire.COMPARE_DECODER)
+        body = decode(await request.body(), bodies.COMPARE_DECODER)
         try:
             ranked = catalog.compare(body.workload, body.models, body.baseline)
             base = catalog.model(body.baseline) if body.baseline is not None else None
         except PricingError as exc:
             raise compare_problem(catalog, exc, body.models, body.baseline) from None
-        return _json(wire.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
+        return _json(responses.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
 
     @get("/v1/models", tags=["catalog"], summary="List the catalog", operation_class=openapi.ProblemOperation,
          responses=openapi.responses(openapi.ModelsResponseDoc, "The models.", body=False, not_found="provider"))
@@ -89,7 +96,7 @@ def create_app(catalog: Catalog) -> Litestar:
             raise problem(404, "unknown_provider",
                           f"unknown provider {provider!r}; the catalog has: {', '.join(known)}",
                           field="provider", matches=matches)
-        return _json(wire.encode_models(catalog, catalog.models(provider)))
+        return _json(responses.encode_models(catalog, catalog.models(provider)))
 
     @get("/v1/models/{name:path}", tags=["catalog"], summary="One model", operation_class=openapi.ProblemOperation,
          responses=openapi.responses(openapi.ModelDoc, "The model.", body=False))
@@ -100,7 +107,7 @@ def create_app(catalog: Catalog) -> Litestar:
             found = catalog.model(name.strip("/"))
         except UnknownModelError as exc:
             raise model_problem(exc, "model") from None
-        return _json(wire.encode_model(found))
+        return _json(responses.encode_model(found))
 
     @get("/healthz", tags=["service"], summary="Liveness", operation_class=openapi.ProblemOperation,
          responses=openapi.responses(openapi.HealthDoc, "The service is up.", body=False, not_found=None))
@@ -108,7 +115,7 @@ def create_app(catalog: Catalog) -> Litestar:
         """Liveness, with the catalog digest and the number of models."""
         return _json(health)
 
-    health = wire.encode_health(catalog)
+    health = responses.encode_health(catalog)
     return Litestar(
         route_handlers=[quote, quote_batch, compare, models, model, healthz],
         exception_handlers={
@@ -126,8 +133,8 @@ def create_app(catalog: Catalog) -> Litestar:
 def app_from_env() -> Litestar:
     """Factory for uvicorn workers: the catalog ``INFERENCE_COST_CATALOG`` names, else the embedded one."""
     app = create_app(load_catalog(settings_from_env().catalog))
-    # Imported here: service.server imports uvicorn, which the app itself does not need.
-    from service.server import freeze_startup_objects
+    # Imported here: service.api.server imports uvicorn, which the app itself does not need.
+    from service.api.server import freeze_startup_objects
 
     freeze_startup_objects()
     return app

@@ -13,7 +13,7 @@ from pricing import (
     PricingError,
     UnknownModelError,
 )
-from service.problems import ProblemError, problem
+from service.api.problems import ProblemError, problem
 
 
 def model_problem(exc: UnknownModelError, field: str | None, index: int | None = None) -> ProblemError:

@@ -10,7 +10,7 @@ from pathlib import Path
 from pricing import Catalog, CatalogError
 from pricing.importers import diff, read_genai_prices, read_litellm
 from pricing.lint import STALE_AFTER_DAYS, lint
-from service.cli_common import EXIT_CATALOG, CliError, add_catalog_option, catalog_from, instant, write
+from service.cli.common import EXIT_CATALOG, CliError, add_catalog_option, catalog_from, instant, write
 
 
 def _plain(value: Decimal | None) -> str:

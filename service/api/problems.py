@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from service.settings import MAX_BODY_BYTES
+from service.api.settings import MAX_BODY_BYTES
 
 PROBLEM_JSON = "application/problem+json"
 ABOUT_BLANK = "about:blank"

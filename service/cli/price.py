@@ -6,8 +6,9 @@ import argparse
 from typing import Any
 
 from pricing import InvalidWorkloadError, NoPriceError, PricingError, Usage, Workload
-from service import render, wire
-from service.cli_common import (
+from service import responses
+from service.cli import render
+from service.cli.common import (
     CliError,
     add_catalog_option,
     add_json_option,
@@ -68,7 +69,7 @@ def _quote(args: argparse.Namespace) -> int:
         raise _invalid(exc) from None
     except PricingError as exc:
         raise CliError(str(exc)) from None
-    write(wire.encode_quote(result) if args.json else render.quote_text(result))
+    write(responses.encode_quote(result) if args.json else render.quote_text(result))
     return 0
 
 
@@ -87,7 +88,7 @@ def _compare(args: argparse.Namespace) -> int:
     except PricingError as exc:
         raise CliError(str(exc)) from None
     baseline = None if base is None else f"{base.provider}/{base.id}"
-    write(wire.encode_compare(ranked, baseline) if args.json else render.compare_text(ranked, baseline))
+    write(responses.encode_compare(ranked, baseline) if args.json else render.compare_text(ranked, baseline))
     return 0
 
 

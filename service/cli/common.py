@@ -10,8 +10,8 @@ from typing import NoReturn
 import msgspec
 
 from pricing import Catalog, CatalogError
-from service.settings import ENV_PREFIX, SettingsError, load_catalog, settings_from_env
-from service.tokens import parse_count
+from service.api.settings import ENV_PREFIX, SettingsError, load_catalog, settings_from_env
+from service.cli.counts import parse_count
 
 PROG = "inference-cost"
 #: Exit status of bad arguments or input (argparse's own), and of a catalog that will not load.

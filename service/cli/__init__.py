@@ -2,7 +2,7 @@
 
 Each subcommand lives in a module with a ``register(subparsers)`` function that adds its parser and
 sets ``handler`` (parsed arguments -> exit status). To add one (the ``catalog`` check/diff group,
-say), write ``service/cli_catalog.py`` the same way and list it in ``SUBCOMMAND_MODULES``.
+say), write ``service/cli/catalog.py`` the same way and list it in ``SUBCOMMAND_MODULES``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-from service.cli_common import PROG, CliError, Parser
+from service.cli.common import PROG, CliError, Parser
 
 SUBCOMMAND_MODULES = (
-    "service.cli_serve",
-    "service.cli_price",
-    "service.cli_models",
-    "service.cli_catalog",
+    "service.cli.serve",
+    "service.cli.price",
+    "service.cli.models",
+    "service.cli.catalog",
 )
 
 
@@ -46,7 +46,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

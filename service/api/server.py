@@ -9,10 +9,10 @@ from typing import Any
 
 import uvicorn
 
-from service.settings import ENV_PREFIX, GRACEFUL_SHUTDOWN_SECONDS, Settings
+from service.api.settings import ENV_PREFIX, GRACEFUL_SHUTDOWN_SECONDS, Settings
 
 #: The factory each worker process calls when there are several (uvicorn imports it by name).
-APP_FACTORY = "service.app:app_from_env"
+APP_FACTORY = "service.api.app:app_from_env"
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

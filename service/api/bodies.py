@@ -1,4 +1,4 @@
-"""Request bodies to engine types, with msgspec, and every failure to a problem naming its field.
+"""Request bodies: their types, decoded strictly with msgspec, and every failure a problem naming its field.
 
 The service decodes bodies itself rather than through Litestar's ``data`` parameter: Litestar
 converts in msgspec's lax mode (``"5"`` would become 5 tokens) and answers 400 without the field.
@@ -8,13 +8,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
-from service.problems import ProblemError, problem
+from pricing import Usage, Workload
+from service.api.problems import ProblemError, problem
+from service.api.settings import MAX_BATCH, MAX_COMPARE_MODELS
 
 T = TypeVar("T")
+
+_STRICT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
+
+
+class BatchRequest(msgspec.Struct, **_STRICT):
+    workloads: Annotated[list[Workload], msgspec.Meta(max_length=MAX_BATCH)]
+
+
+class CompareRequest(msgspec.Struct, **_STRICT):
+    workload: Usage
+    models: Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_COMPARE_MODELS)] | None = None
+    baseline: str | None = None
+
+
+WORKLOAD_DECODER = msgspec.json.Decoder(Workload)
+BATCH_DECODER = msgspec.json.Decoder(BatchRequest)
+COMPARE_DECODER = msgspec.json.Decoder(CompareRequest)
+
 
 # msgspec appends the location of a failure: "Expected `int`, got `str` - at `$.workloads[3].input_tokens`".
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>\$[^`]*)`)?$", re.DOTALL)

@@ -7,8 +7,7 @@ import sys
 
 from msgspec import structs
 
-from service.cli_common import EXIT_CATALOG, PROG, CliError, catalog_from
-from service.settings import (
+from service.api.settings import (
     ENV_PREFIX,
     LOG_LEVELS,
     SettingsError,
@@ -17,6 +16,7 @@ from service.settings import (
     check_workers,
     settings_from_env,
 )
+from service.cli.common import EXIT_CATALOG, PROG, CliError, catalog_from
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -38,8 +38,8 @@ def _serve(args: argparse.Namespace) -> int:
         exc.status = EXIT_CATALOG
         raise
     # Imported late: the other subcommands do not need Litestar.
-    from service.app import create_app
-    from service.server import run
+    from service.api.app import create_app
+    from service.api.server import run
 
     print(f"{PROG}: serving {len(catalog.models())} models, catalog "
           f"{catalog.digest} ({settings.catalog or 'embedded'}) on http://{settings.host}:{settings.port}",

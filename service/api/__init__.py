@@ -1,0 +1,2 @@
+"""The HTTP API: the Litestar app, its request bodies, problem documents, OpenAPI document, settings
+and the uvicorn runner."""
