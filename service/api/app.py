@@ -35,7 +35,7 @@ def create_app(catalog: Catalog) -> Litestar:
     """The API over ``catalog``, which is loaded once, before this, and shared by every request."""
 
     @post("/v1/quotes", status_code=200, tags=["quotes"], summary="Price one workload",
-          dependencies=openapi.body_doc("workload"), operation_class=openapi.ProblemOperation,
+          dependencies=openapi.body_doc(openapi.WorkloadDoc, "The workload to price."), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.QuoteDoc, "The itemised quote."))
     async def quote(request: _Req) -> Response[bytes]:
         """The exact, itemised price of one workload on one model at one instant."""
@@ -48,7 +48,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(responses.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
-          dependencies=openapi.body_doc("batch"), operation_class=openapi.ProblemOperation,
+          dependencies=openapi.body_doc(openapi.BatchRequestDoc, "The workloads to price."), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.BatchResponseDoc, "The quotes, in request order, and totals."))
     async def quote_batch(request: _Req) -> Response[bytes]:
         """Up to the documented limit of workloads in one request, priced at one shared "now".
@@ -69,7 +69,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(body)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
-          dependencies=openapi.body_doc("compare"), operation_class=openapi.ProblemOperation,
+          dependencies=openapi.body_doc(openapi.CompareRequestDoc, "What to compare."), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(openapi.CompareResponseDoc, "The quotes, cheapest first."))
     async def compare(request: _Req) -> Response[bytes]:
         """One token profile priced on the named models (or every model priced at that instant),

@@ -385,16 +385,9 @@ def _body_only(doc_type: Any, description: str) -> Provide:
     return Provide(body, sync_to_thread=False)
 
 
-_BODIES = {
-    "workload": (WorkloadDoc, "The workload to price."),
-    "batch": (BatchRequestDoc, "The workloads to price."),
-    "compare": (CompareRequestDoc, "What to compare."),
-}
-
-
-def body_doc(kind: str) -> dict[str, Provide]:
-    """Route dependencies that only document the request body of ``kind`` in the OpenAPI document."""
-    return {f"_{kind}_body_doc": _body_only(*_BODIES[kind])}
+def body_doc(doc_type: Any, description: str) -> dict[str, Provide]:
+    """Route dependencies that only document a request body of ``doc_type`` in the OpenAPI document."""
+    return {f"_{getattr(doc_type, '__name__', 'body')}_body_doc": _body_only(doc_type, description)}
 
 
 def _operation_id(handler: HTTPRouteHandler, method: Any, path: Any) -> str:
