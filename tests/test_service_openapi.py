@@ -120,7 +120,8 @@ def test_documentation_dependencies_are_never_called(client: TestClient[Any]) ->
                     headers={"content-type": "application/json"})
     assert r.status_code == 200
     with pytest.raises(AssertionError, match="documentation only"):
-        openapi.body_doc("workload")["_workload_body_doc"].dependency(data=None)
+        (only,) = openapi.body_doc(openapi.WorkloadDoc, "The workload to price.").values()
+        only.dependency(data=None)
 
 
 # -- the whole document: every error a problem, every reference resolved, every part described ------
