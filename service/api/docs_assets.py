@@ -29,8 +29,12 @@ ASSETS: dict[str, tuple[str, str]] = {
     "swagger-ui.css": ("swagger-ui-dist/swagger-ui.css", "text/css"),
     "redoc.standalone.js": ("redoc/bundles/redoc.standalone.js", "text/javascript"),
 }
-# No favicon request at all (Litestar's default links one on a CDN).
-_NO_FAVICON = "<link rel='icon' href='data:,'>"
+# Litestar puts this HTML into each page's <head>: no favicon request at all (its default links one
+# on a CDN), and a policy that keeps the pages on this origin (the browser refuses anything else).
+_HEAD = ("<link rel='icon' href='data:,'>"
+         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'self'; "
+         "script-src 'self' 'unsafe-inline' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+         "worker-src 'self' blob:; connect-src 'self'; object-src 'none'\">")
 
 
 def _static_folder() -> Path:
@@ -40,10 +44,16 @@ def _static_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "static" / "drf_spectacular_sidecar"
 
 
+#: The one resource ReDoc's bundle loads from outside: Redocly's logo under "API docs by Redocly" in the
+#: sidebar. Served with an empty image in its place, which ReDoc's own error handler then hides.
+_REDOC_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"data:,")
+
+
 @functools.cache
 def asset(name: str) -> bytes:
     """The bytes of a served asset, read on first use (2.8 MB in all: not held until asked for)."""
-    return (_static_folder() / ASSETS[name][0]).read_bytes()
+    data = (_static_folder() / ASSETS[name][0]).read_bytes()
+    return data.replace(*_REDOC_LOGO) if name == "redoc.standalone.js" else data
 
 
 def render_plugins() -> list[OpenAPIRenderPlugin]:
@@ -52,9 +62,9 @@ def render_plugins() -> list[OpenAPIRenderPlugin]:
         SwaggerRenderPlugin(path=["/", "/swagger"], js_url=f"{PREFIX}/swagger-ui-bundle.js",
                             css_url=f"{PREFIX}/swagger-ui.css",
                             standalone_preset_js_url=f"{PREFIX}/swagger-ui-standalone-preset.js",
-                            favicon=_NO_FAVICON),
+                            favicon=_HEAD),
         RedocRenderPlugin(path="/redoc", js_url=f"{PREFIX}/redoc.standalone.js", google_fonts=False,
-                          favicon=_NO_FAVICON),
+                          favicon=_HEAD),
     ]
 
 
