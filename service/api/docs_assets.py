@@ -15,6 +15,7 @@ from pathlib import Path
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import OpenAPIRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.params import FromPath
 
 from pricing import Catalog
 from service.api.problems import problem
@@ -72,7 +73,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
     """``GET /schema/assets/{name}``: the documentation pages' scripts and stylesheet."""
 
     @get(f"{PREFIX}/{{name:str}}", include_in_schema=False, sync_to_thread=False)
-    def docs_asset(name: str) -> Response[bytes]:
+    def docs_asset(name: FromPath[str]) -> Response[bytes]:
         found = ASSETS.get(name)
         if found is None:
             raise problem(404, "not_found", f"no asset {name!r}; the documentation's assets are: {', '.join(ASSETS)}")

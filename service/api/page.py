@@ -14,6 +14,7 @@ from importlib.resources import files
 import msgspec
 from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 
 from pricing import Catalog
 from service.api.problems import problem
@@ -70,7 +71,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
                         headers={**_HEADERS, "cache-control": "no-cache"})
 
     @get("/static/{name:str}", include_in_schema=False)
-    async def asset(name: str) -> Response[bytes]:
+    async def asset(name: FromPath[str]) -> Response[bytes]:
         found = ASSETS.get(name)
         if found is None:
             raise problem(404, "not_found", f"no asset {name!r}; the page's assets are: {', '.join(ASSETS)}")
