@@ -262,9 +262,13 @@ def test_the_seed_comparison_from_the_keyboard(tab: Tab, origin: str) -> None:
     page.keyboard.type("openai")  # picks the provider in the <select>
     page.keyboard.press("Shift+Tab")
     page.keyboard.type("o1")
+    page.keyboard.press("ArrowDown")  # into the list of matches
+    assert page.evaluate("document.activeElement.dataset.name") == "o1"
     page.keyboard.press("Enter")
     assert page.input_value("#models") == "deepseek-reasoner, o1"
-    tab_to(page, "baseline")
+    # The list of matches is one Tab stop: the next one is the baseline.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "baseline"
     page.keyboard.type("o1")
     tab_to(page, "compare")
     page.keyboard.press("Enter")

@@ -255,7 +255,7 @@ function render(state, answer) {
     const key = `${q.provider}/${q.model}`;
     const lines = el("ul", {class: "lines"});
     for (const line of q.lines) {
-      lines.append(el("li", {"data-kind": line.kind},
+      lines.append(el("li", {"data-kind": line.kind, class: String(line.tokens) === "0" ? "zero" : null},
         el("span", {class: `swatch k-${line.kind}`}),
         `${KIND_LABEL[line.kind] || line.kind}: ${group(String(line.tokens))} × ${money(line.rate)} = `,
         el("span", {class: "amount", text: money(line.amount)})));
@@ -389,7 +389,7 @@ async function drawHistory(quote, box, notes) {
     for (const w of p.windows) for (const r of HISTORY_RATES) if (w[r]) rateValues.push(parseFloat(w[r]));
   }
   const vmax = Math.max(...rateValues, 0) * 1.12 || 1;
-  const W = 900, H = 320, L = 56, R = 16, T = 14, B = 36;
+  const W = 900, H = 320, L = 56, R = 16, T = 14, B = 46;
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
   const y = (v) => H - B - (v / vmax) * (H - T - B);
   const svg = el("svg:svg", {class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", id: "history-svg",
@@ -453,7 +453,7 @@ async function drawHistory(quote, box, notes) {
   // the instant of the current quote
   svg.append(el("svg:line", {x1: x(quoteAt), x2: x(quoteAt), y1: T, y2: H - B, stroke: "#1d2430",
     "stroke-width": 1.5, "stroke-dasharray": "4 3", id: "quote-instant"}),
-    el("svg:text", {x: Math.min(x(quoteAt) + 4, W - 190), y: T + 28, class: "bar-label", text: `quote: ${quote.at}`}));
+    el("svg:text", {x: Math.max(L, Math.min(x(quoteAt) - 60, W - 200)), y: H - 6, class: "bar-label", text: `quote: ${quote.at}`}));
   box.replaceChildren(svg);
   const legendKinds = HISTORY_RATES.filter((r) => periods.some((p) => p[r] !== null && p[r] !== undefined));
   notes.replaceChildren(
@@ -504,8 +504,10 @@ function showMatches() {
   const provider = $("provider").value;
   const found = CATALOG.filter((m) => (!provider || m.provider === provider) &&
     words.every((w) => [m.key, m.name, ...m.aliases].some((n) => n.toLowerCase().includes(w))));
-  $("matches").replaceChildren(...found.slice(0, 60).map((m) =>
-    el("li", {}, el("button", {type: "button", "data-name": shortName(m), title: `add ${m.key} to the models`},
+  // One Tab stop for the whole list (the first match); the arrow keys move within it.
+  $("matches").replaceChildren(...found.slice(0, 60).map((m, i) =>
+    el("li", {}, el("button", {type: "button", "data-name": shortName(m), title: `add ${m.key} to the models`,
+                               tabindex: i === 0 ? "0" : "-1"},
       el("span", {class: "id", text: m.key}), " ", el("span", {class: "name", text: m.name})))));
   return found;
 }
@@ -538,6 +540,19 @@ function start() {
     event.preventDefault();
     const first = $("matches").querySelector("button");
     if (first) { addModel(first.dataset.name); $("search").select(); }
+  });
+  $("search").addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowDown") return;
+    const first = $("matches").querySelector("button");
+    if (first) { event.preventDefault(); first.focus(); }
+  });
+  $("matches").addEventListener("keydown", (event) => {
+    const here = event.target.closest("li");
+    if (!here || (event.key !== "ArrowDown" && event.key !== "ArrowUp")) return;
+    event.preventDefault();
+    const next = event.key === "ArrowDown" ? here.nextElementSibling : here.previousElementSibling;
+    if (next) next.querySelector("button").focus();
+    else if (event.key === "ArrowUp") $("search").focus();
   });
   $("matches").addEventListener("click", (event) => {
     const button = event.target.closest("button");
