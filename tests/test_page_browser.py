@@ -213,6 +213,36 @@ def test_a_permalink_renders_the_apis_exact_answer_at_once(tab: Tab, origin: str
     assert_shows_the_api_answer(page, origin, query)
 
 
+def test_an_offset_in_a_hand_written_link_is_kept(tab: Tab, origin: str) -> None:
+    encoded = "/?output_tokens=1M&at=2025-03-02T01:00:00%2B08:00&models=deepseek-reasoner"
+    page = tab.open(encoded)
+    want = assert_shows_the_api_answer(page, origin, encoded)
+    assert want["quotes"][0]["window"] == "off-peak"  # 17:00 UTC
+    page = tab.open(encoded.replace("%2B", "+"))  # "+" in a query is a space, unless the page knows better
+    assert results(page)[0]["total"] == shown(want["quotes"][0]["total"])
+
+
+def test_the_readme_seed_by_clicking(tab: Tab, origin: str) -> None:
+    """README.md, "The seed question, by clicking", step by step."""
+    page = tab.open("/")
+    page.click("text=Output tokens")
+    page.keyboard.type("1M")
+    page.click("text=When")
+    page.keyboard.type("2025-01-31T12:00:00Z")
+    page.click("text=Find a model")
+    page.keyboard.type("deepseek-reasoner")
+    page.keyboard.press("Enter")
+    page.fill("#search", "o1")
+    page.get_by_role("button", name="openai/o1 o1", exact=True).click()
+    page.click("label[for=baseline]")
+    page.keyboard.type("o1")
+    page.get_by_role("button", name="Compare").click()
+    rows = results(page)
+    assert [(r["model"], r["currency"], r["total"], r["saving"]) for r in rows] == [
+        ("deepseek/deepseek-reasoner", "USD", "2.19", "96.35%"), ("openai/o1", "USD", "60", "0.00%")]
+    assert page.url == origin + SEED
+
+
 def test_a_window_permalink_names_the_window(tab: Tab, origin: str) -> None:
     page = tab.open("/?output_tokens=1M&at=2025-03-01T17:00:00Z&models=deepseek-reasoner")
     assert "window: off-peak" in results(page)[0]["window"]
@@ -235,7 +265,16 @@ def test_price_history_steps_through_the_models_periods(tab: Tab, origin: str) -
     page.select_option("#history-model", "openai/o1")
     periods = len(api(origin, "/v1/models/openai/o1")[1]["periods"])
     page.wait_for_function(f"() => document.querySelectorAll('#history-notes .history-period').length === {periods}")
-    assert "model=openai%2Fo1" in page.url
+    assert "model=openai/o1" in page.url
+
+
+def test_price_history_marks_prompt_size_tiers(tab: Tab, origin: str) -> None:
+    page = tab.open("/?input_tokens=300k&at=2025-07-01T00:00:00Z&models=gemini-2.5-pro&model=google/gemini-2.5-pro")
+    page.wait_for_selector("#history-notes .history-period")
+    _, model = api(origin, "/v1/models/google/gemini-2.5-pro")
+    tiers = sum(len(p["tiers"]) for p in model["periods"] if p["currency"] == "USD")
+    assert tiers and page.locator("#history-svg line.tier").count() >= tiers
+    assert results(page)[0]["window"].endswith("tier: >200000")
 
 
 # -- the form, from the keyboard ---------------------------------------------------------------------

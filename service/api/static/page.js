@@ -107,6 +107,8 @@ function stateFromQuery(search) {
   for (const name of STATE_FIELDS) {
     if (params.has(name)) state[name] = params.get(name);
   }
+  // A hand-written link's "+08:00" arrives as " 08:00" (a query's "+" means a space).
+  if (state.at) state.at = state.at.replace(/ (\d\d:\d\d)$/, "+$1");
   return state;
 }
 
@@ -116,8 +118,9 @@ function queryFromState(state) {
     const value = state[name];
     if (value !== undefined && value !== "" && !(name === "batch" && value !== "true")) params.set(name, value);
   }
-  // Commas in a model list read better unescaped, and URLSearchParams reads them either way.
-  return params.toString().replace(/%2C/g, ",");
+  // ",", ":" and "/" are allowed in a query as they are, read better, and URLSearchParams reads
+  // them either way.
+  return params.toString().replace(/%2C/g, ",").replace(/%3A/g, ":").replace(/%2F/g, "/");
 }
 
 function fillForm(state) {
