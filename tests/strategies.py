@@ -1,7 +1,7 @@
 """Shared hypothesis strategies: token profiles, instants, prices and whole catalog files.
 
 Everything generated here is valid: a ``Usage`` passes its own checks and a ``CatalogFile`` passes
-every loader rule, so tests can write it with ``pricing.tomlwrite.dumps`` and load it back. Tests of
+every loader rule, so tests can write it with ``tests.tomlwrite.dumps`` and load it back. Tests of
 the error paths build their bad input by hand.
 """
 
