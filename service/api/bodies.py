@@ -1,7 +1,9 @@
 """Request bodies: their types, decoded strictly with msgspec, and every failure a problem naming its field.
 
 The service decodes bodies itself rather than through Litestar's ``data`` parameter: Litestar
-converts in msgspec's lax mode (``"5"`` would become 5 tokens) and answers 400 without the field.
+converts in msgspec's lax mode (``"5"`` would become 5 tokens, ``5.0`` too), and its 400 names the
+field for a type error but not for an unknown field or a rule the engine checks (cached tokens above
+the prompt, say). Decoding the raw body strictly was measured at the same speed.
 """
 
 from __future__ import annotations
