@@ -75,6 +75,9 @@ class Window(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
         default=None, name="from")
     until: Annotated[datetime | None, _doc("Instant the window stops applying (exclusive), if limited.")] = None
     source: Annotated[str | None, _doc("Where the window was published, if not the period's source.")] = None
+    except_dates: Annotated[tuple[date, ...], _doc(
+        "Local dates (in the window's timezone), ascending, on which a window starting that day does "
+        "not apply: public holidays on which a weekday peak window is off, say.")] = ()
 
 
 class Period(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,6 +95,22 @@ class Period(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
     note: Annotated[str, _doc("Why the period exists, and where each fact came from (free text).")] = ""
 
 
+class Route(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """From ``from`` on, requests for the model's names are billed as another model of the provider.
+
+    A provider that retires a name and serves it with a newer model "billed at the new model's
+    rates" is written as a route: a quote for the old name at or after ``from`` is priced exactly as
+    ``to`` at that instant, and says so (``Quote.routed_from``).
+    """
+
+    starts: Annotated[datetime, _doc(
+        "The instant (with its UTC offset) from which the name is billed as `to`.")] = msgspec.field(name="from")
+    to: Annotated[str, _doc("The model the requests are billed as: an id or alias in the same provider's file.")]
+    source: Annotated[str, _doc("The URL where the provider announced the route.")]
+    checked: Annotated[date, _doc("The date the route was last checked against its source.")]
+    note: Annotated[str, _doc("What the provider says, quoted where possible.")] = ""
+
+
 class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One model at one provider, with its price history, oldest period first."""
 
@@ -103,6 +122,14 @@ class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     same_prices_as: Annotated[str | None, _doc(
         "Id of another model of the same provider deliberately priced exactly like this one (a reasoning "
         "and a non-reasoning variant, say), so that `catalog check` does not flag the pair; null if none.")] = None
+    routes: Annotated[tuple[Route, ...], _doc(
+        "Where the provider bills this model's names as another model, oldest first; the last one "
+        "started is in force.")] = ()
+    shutdown: Annotated[datetime | None, _doc(
+        "The shutdown instant the provider announced (kept as announced, even when past): after it, "
+        "without a route, the model has no price.")] = None
+    shutdown_source: Annotated[str | None, _doc(
+        "The URL where the shutdown was announced; required with `shutdown`.")] = None
     provider: Annotated[str, _doc("Id of the provider selling the model (the loader sets it from the file).")] = ""
 
 
