@@ -446,3 +446,19 @@ def openapi_config() -> OpenAPIConfig:
         render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"]), RedocRenderPlugin(path="/redoc"),
                         PortableYamlRenderPlugin()],
     )
+
+
+# POST /v1/selfhost (service/api/selfhost.py): its Structs carry their own descriptions; these names
+# are the `<Schema>Doc` ones the document's tests look each schema's docstring up under.
+from pricing import selfhost as _selfhost  # noqa: E402
+from service.api import selfhost_bodies as _selfhost_bodies  # noqa: E402
+
+ApiComparisonDoc = _selfhost.ApiComparison
+InlineProfileDoc = _selfhost.InlineProfile
+SelfhostQuoteDoc = _selfhost.SelfhostQuote
+UnpricedDoc = _selfhost.Unpriced
+SelfhostRequestDoc = _selfhost_bodies.SelfhostRequest
+TokenTotalsDoc = _selfhost_bodies.TokenTotals
+# Their schemas take each Struct's docstring as description, like the described twins'.
+_TWIN_TYPES.update({ApiComparisonDoc, InlineProfileDoc, SelfhostQuoteDoc, UnpricedDoc, SelfhostRequestDoc,
+                    TokenTotalsDoc})

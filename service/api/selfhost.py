@@ -3,53 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
 from pricing import Catalog, InvalidWorkloadError, PricingError
-from pricing.selfhost import InlineProfile, SelfhostQuote, quote_selfhost
+from pricing.selfhost import SelfhostQuote, quote_selfhost
 from pricing.selfhost_data import SelfhostData, default_selfhost
 from service.api import openapi
 from service.api.bodies import content_type, decode, require_json
 from service.api.problems import problem
-
-_STRICT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
-
-
-def _d(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
-
-class TokenTotals(msgspec.Struct, **_STRICT):
-    """Token totals over the span."""
-
-    input_tokens: Annotated[int, _d("Input tokens over the span, the cached part included.")] = 0
-    cached_input_tokens: Annotated[int, _d("The part of `input_tokens` that hit a prompt cache.")] = 0
-    output_tokens: Annotated[int, _d("Output tokens over the span, reasoning included.")] = 0
-
-
-class SelfhostRequest(msgspec.Struct, **_STRICT):
-    """What to size: usage over a span, a serving profile, a GPU price, and optional provisioning factors."""
-
-    usage: Annotated[TokenTotals, _d("The token totals.")]
-    hours: Annotated[Decimal, _d("The span the totals cover, in hours (e.g. `24`), a decimal string or number.")]
-    profile: Annotated[str | InlineProfile, _d("A serving profile id (`inference-cost selfhost --list`), or one given inline.")]
-    offer: Annotated[str | None, _d("A GPU offer id; give this or `gpu_hour_price`.")] = None
-    gpu_hour_price: Annotated[Decimal | None, _d("Price of one GPU-hour in `currency`, a decimal string.")] = None
-    currency: Annotated[str | None, _d("Currency of the answer (default: the offer's, or USD).")] = None
-    exchange_rate: Annotated[Decimal | None, _d("Units of `currency` per unit of the offer's currency; needed when they differ.")] = None
-    utilisation: Annotated[Decimal, _d("Share of provisioned time doing useful work, in (0, 1] (default 1).")] = Decimal(1)
-    peak_ratio: Annotated[Decimal, _d("Peak-to-average traffic ratio to provision for, at least 1 (default 1: the average).")] = Decimal(1)
-    compare: Annotated[list[str] | None, _d("API models to compare (default: the catalog names that serve the profile's model).")] = None
-    requests: Annotated[int | None, _d("How many requests the totals came from, for the APIs' prompt-size tiers (default: requests of at most 10,000 tokens).")] = None
-    at: Annotated[datetime | None, _d("Instant the API prices are read at (default: now).")] = None
-    batch: Annotated[bool, _d("Quote the APIs' batch prices.")] = False
-
+from service.api.selfhost_bodies import SelfhostRequest
 
 _DECODER = msgspec.json.Decoder(SelfhostRequest)
 _ENCODER = msgspec.json.Encoder()
@@ -85,7 +51,7 @@ def routes(current: Callable[[], Catalog], data: SelfhostData | None = None) -> 
     read now, at start, so a broken file fails the start rather than a request)."""
     selfhost_data = default_selfhost() if data is None else data
 
-    @post("/v1/selfhost", status_code=200, tags=["self-hosting"], summary="Self-hosting against the APIs",
+    @post("/v1/selfhost", status_code=200, tags=["quotes"], summary="Self-hosting against the APIs",
           dependencies=openapi.body_doc(SelfhostRequest, "The usage, serving profile and GPU price."),
           operation_class=openapi.ProblemOperation,
           responses=openapi.responses(SelfhostQuote, "GPUs, GPU-hours and cost, and the API quotes beside them.",
