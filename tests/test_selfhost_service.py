@@ -92,8 +92,10 @@ def test_the_cli_prints_the_same_quote_as_the_api(capsys: pytest.CaptureFixture[
     assert json.loads(out) == api
     status, out, err = run(capsys, *CLI_REPORT)
     assert (status, err) == (0, "")
-    assert "total                       87115.609504 USD" in out
-    assert "deepseek/deepseek-reasoner  561977 USD" in out
+    rows = [line.split() for line in out.splitlines()]
+    assert ["total", "87115.609504", "USD"] in rows
+    assert ["nodes", "provisioned", "(average)", "226.863566"] in rows
+    assert ["deepseek/deepseek-reasoner", "561977", "USD", "474861.390496", "84.50", "545.09", "11,665,331,500"] in rows
 
 
 def test_the_cli_takes_an_inline_profile_and_an_offer(capsys: pytest.CaptureFixture[str]) -> None:

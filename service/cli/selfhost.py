@@ -97,7 +97,7 @@ def _text(q: SelfhostQuote) -> str:
         ["prefill node-seconds", render.plain(q.prefill_node_seconds)],
         ["decode node-seconds", render.plain(q.decode_node_seconds)],
         ["utilisation / peak ratio", f"{render.plain(q.utilisation)} / {render.plain(q.peak_ratio)}"],
-        ["nodes (average)", render.plain(q.nodes)],
+        ["nodes provisioned (average)", render.plain(q.nodes)],
         ["nodes billed", render.plain(q.billed_nodes)],
         ["GPUs", render.plain(q.gpus)],
         ["GPU-hours", render.plain(q.gpu_hours)],
