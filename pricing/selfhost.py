@@ -25,7 +25,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation, Rounded
 from fractions import Fraction
 from typing import Annotated, Literal
 
@@ -40,10 +40,15 @@ from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Workload
 PLACES = {"nodes": 6, "gpu_hours": 6, "money": 6, "percent": 2, "node_seconds": 3}
 #: Largest token total accepted in one field: 10**16 (ten quadrillion).
 MAX_TOTAL_TOKENS = 10**16
+#: Largest node accepted (an NVL72 rack is 72).
+MAX_GPUS_PER_NODE = 100_000
 #: Default request shape of the API quotes: the totals are spread over enough requests that none has
 #: more than this many input or output tokens, below every prompt-size tier in the catalog.
 DEFAULT_REQUEST_TOKENS = 10_000
 _MILLION = 1_000_000
+#: The one subtraction done on Decimals (API total minus the rounded self-hosting total): exact at any
+#: size in this context, and it would raise rather than round.
+_WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact, Rounded])
 _SECONDS_PER_HOUR = 3600
 
 
@@ -124,7 +129,8 @@ class SelfhostQuote(msgspec.Struct, frozen=True, kw_only=True):
 def _round(value: Fraction, places: int) -> Decimal:
     """``value`` rounded half-even to ``places`` decimals, as an exact Decimal."""
     scaled = round(value * 10**places)  # Fraction.__round__ rounds half to even
-    return Decimal(scaled).scaleb(-places, context=EXACT)
+    # Built from its digits, not computed: exact whatever its size, no context involved.
+    return Decimal(f"{scaled}E-{places}")
 
 
 def _fraction(value: Decimal) -> Fraction:
@@ -210,9 +216,9 @@ def quote_selfhost(
         raise InvalidWorkloadError("cached_input_tokens",
                                    f"{cached} exceeds input_tokens ({inp}): the cached tokens are part of the input")
     span = _positive("hours", hours, limit=Decimal(10**6))
-    util = _positive("utilisation", utilisation, limit=Decimal(2))
-    if util > 1:
+    if isinstance(utilisation, Decimal) and utilisation.is_finite() and not 0 < utilisation <= 1:
         raise InvalidWorkloadError("utilisation", f"must be in (0, 1], got {utilisation}")
+    util = _positive("utilisation", utilisation, limit=Decimal(2))
     peak = _positive("peak_ratio", peak_ratio, limit=Decimal(10**6))
     if peak < 1:
         raise InvalidWorkloadError("peak_ratio", f"is peak over average, so at least 1, got {peak_ratio}")
@@ -230,8 +236,9 @@ def quote_selfhost(
         profile_id, model = found.id, found.model
     else:
         chosen, profile_id, model = profile, "inline", None
-    if type(chosen.gpus_per_node) is not int or chosen.gpus_per_node < 1:
-        raise InvalidWorkloadError("profile.gpus_per_node", f"must be a whole number >= 1, got {chosen.gpus_per_node!r}")
+    if type(chosen.gpus_per_node) is not int or not 1 <= chosen.gpus_per_node <= MAX_GPUS_PER_NODE:
+        raise InvalidWorkloadError("profile.gpus_per_node",
+                                   f"must be a whole number from 1 to {MAX_GPUS_PER_NODE:_}, got {chosen.gpus_per_node!r}")
     prefill_rate = _positive("profile.prefill_tokens_per_second", chosen.prefill_tokens_per_second)
     decode_rate = _positive("profile.decode_tokens_per_second", chosen.decode_tokens_per_second)
     min_nodes = _positive("profile.min_nodes", chosen.min_nodes, limit=Decimal(10**6))
@@ -377,7 +384,7 @@ def _comparison(name: str, model: str, provider: str, currency: str, api_total: 
         break_even = None
     return ApiComparison(
         name=name, model=model, provider=provider, currency=currency, total=api_total,
-        saving=EXACT.subtract(api_total, total_rounded),
+        saving=_WIDE.subtract(api_total, total_rounded),
         saving_percent=_round(saving / api * 100, PLACES["percent"]) if api else None,
         markup_percent=_round(saving / total * 100, PLACES["percent"]) if total else None,
         cheaper="self-hosting" if saving > 0 else "api" if saving < 0 else "equal",

@@ -305,3 +305,27 @@ def test_data_can_be_passed_in() -> None:
     assert isinstance(data, SelfhostData)
     assert small(Catalog.default(), data=data, profile=DEEPSEEK, input_tokens=0, cached_input_tokens=0,
                  output_tokens=0).billed_nodes == 22
+
+
+extreme = st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("999999999999"), allow_nan=False,
+                      allow_infinity=False, places=None)
+
+
+@given(prefill=extreme, decode=extreme, price=extreme,
+       hours=st.decimals(min_value=Decimal("1e-20"), max_value=Decimal("999999"), places=None),
+       gpus=st.integers(1, 100_000), tokens=st.integers(0, 10**16),
+       util=st.decimals(min_value=Decimal("1e-20"), max_value=Decimal(1), places=None),
+       peak=st.decimals(min_value=Decimal(1), max_value=Decimal("999999"), places=None))
+def test_any_accepted_input_is_quoted_or_refused_by_name(prefill: Decimal, decode: Decimal, price: Decimal,
+                                                          hours: Decimal, gpus: int, tokens: int, util: Decimal,
+                                                          peak: Decimal) -> None:
+    profile = InlineProfile(gpu="G", gpus_per_node=gpus, prefill_tokens_per_second=prefill,
+                            decode_tokens_per_second=decode, min_nodes=Decimal("1e-6"))
+    try:
+        q = small(Catalog.default(), profile=profile, input_tokens=tokens, cached_input_tokens=tokens // 2,
+                  output_tokens=tokens, hours=hours, gpu_hour_price=price, utilisation=util, peak_ratio=peak)
+    except InvalidWorkloadError as exc:
+        # Only the bounds on how a number is written (digits after the point, size) refuse these.
+        assert "digits after the point" in exc.reason or "must be below" in exc.reason, exc
+        return
+    assert q.total >= 0 and q.billed_nodes >= q.nodes
