@@ -34,7 +34,7 @@ import msgspec
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, NoPriceError, PricingError
 from pricing.selfhost_data import MAX_PLACES, RATE_LIMIT, GpuOffer, SelfhostData, ServingProfile
-from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Workload
+from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Usage, Workload
 
 #: Decimal places of each rounded result (half-even).
 PLACES = {"nodes": 6, "gpu_hours": 6, "money": 6, "percent": 2, "node_seconds": 3}
@@ -173,6 +173,35 @@ def api_workloads(model: str, input_tokens: int, cached: int, output: int, reque
                  output_tokens=q_out + (a < r_out), requests=b - a, at=at, batch=batch)
         for a, b in itertools.pairwise(cuts)
     ]
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    """Token totals over a span, and the number of requests they came from."""
+
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    requests: int
+
+
+def totals_from_rate(per_request: Usage, requests_per_second: Decimal, hours: Decimal) -> Totals:
+    """The totals of ``per_request`` (its token counts; its ``requests`` ignored) arriving at
+    ``requests_per_second`` for ``hours``: requests over the span rounded half-even to a whole number."""
+    rate = _positive("requests_per_second", requests_per_second)
+    span = _positive("hours", hours, limit=Decimal(10**6))
+    n = round(rate * span * _SECONDS_PER_HOUR)
+    if n < 1:
+        raise InvalidWorkloadError("requests_per_second", f"{requests_per_second} requests/s for {hours} h is "
+                                   "less than one request")
+    if n > MAX_REQUESTS:
+        raise InvalidWorkloadError("requests_per_second", f"gives {n:_} requests over the span; at most "
+                                   f"{MAX_REQUESTS:_}")
+    biggest = max(per_request.input_tokens, per_request.output_tokens) * n
+    if biggest > MAX_TOTAL_TOKENS:
+        raise InvalidWorkloadError("requests_per_second", f"gives {biggest:_} tokens in one field over the span; "
+                                   f"at most {MAX_TOTAL_TOKENS:_}")
+    return Totals(input_tokens=per_request.input_tokens * n, cached_input_tokens=per_request.cached_input_tokens * n,
+                  output_tokens=per_request.output_tokens * n, requests=n)
 
 
 def default_requests(input_tokens: int, output_tokens: int) -> int:

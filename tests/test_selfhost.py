@@ -329,3 +329,21 @@ def test_any_accepted_input_is_quoted_or_refused_by_name(prefill: Decimal, decod
         assert "digits after the point" in exc.reason or "must be below" in exc.reason, exc
         return
     assert q.total >= 0 and q.billed_nodes >= q.nodes
+
+
+def test_a_workload_and_a_request_rate_give_the_totals() -> None:
+    from pricing import Usage
+    from pricing.selfhost import totals_from_rate
+
+    t = totals_from_rate(Usage(input_tokens=6080, cached_input_tokens=3423, output_tokens=1680, requests=7),
+                         Decimal("1157.407407407407"), Decimal(24))
+    # 99,999,999.99999... requests in 24 h, rounded half-even to 100M.
+    assert (t.requests, t.input_tokens, t.cached_input_tokens, t.output_tokens) == (
+        10**8, 608 * B, 342_300_000_000, 168 * B)
+    # Half-even: 4.5 requests over the span are 4, 13.5 are 14.
+    assert totals_from_rate(Usage(input_tokens=1), Decimal("0.00125"), Decimal(1)).requests == 4
+    assert totals_from_rate(Usage(input_tokens=1), Decimal("0.00375"), Decimal(1)).requests == 14
+    for rate, hours in ((Decimal(0), Decimal(1)), (Decimal("0.0001"), Decimal(1)), (Decimal(10**9), Decimal(10**5))):
+        with pytest.raises(InvalidWorkloadError) as caught:
+            totals_from_rate(Usage(input_tokens=10), rate, hours)
+        assert caught.value.field == "requests_per_second"

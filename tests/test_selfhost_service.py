@@ -143,3 +143,24 @@ def test_the_real_service_answers_selfhost() -> None:
         status, body = post(port, "/v1/selfhost", {**REPORT, "utilisation": "2"})
         assert status == 422 and body["field"] == "$.utilisation"
         stop(proc, port)
+
+
+def test_a_workload_at_a_request_rate_over_http_and_cli(client: TestClient[Any], capsys: pytest.CaptureFixture[str]) -> None:
+    per_request = {"input_tokens": 6080, "cached_input_tokens": 3423, "output_tokens": 1680}
+    body = {**{k: v for k, v in REPORT.items() if k != "usage"}, "workload": per_request,
+            "requests_per_second": "1157.407407407407"}
+    r = client.post("/v1/selfhost", json=body)
+    assert r.status_code == 200 and r.json()["total"] == "87115.609504"
+    assert r.json()["input_tokens"] == 608_000_000_000
+    for change, field in (({"requests_per_second": None}, "$.requests_per_second"),
+                          ({"usage": REPORT["usage"]}, "$.usage"),
+                          ({"workload": {"input_tokens": 10**10}, "requests_per_second": "10000000"},
+                           "$.requests_per_second")):
+        bad = {k: v for k, v in {**body, **change}.items() if v is not None}
+        r = client.post("/v1/selfhost", json=bad)
+        assert (r.status_code, r.json()["field"]) == (422, field), r.json()
+    status, out, _ = run(capsys, *[a for a in CLI_REPORT if a not in ("608B", "342.3B", "168B", "--input", "--cached",
+                                                                       "--output")],
+                         "--rate", "1157.407407407407", "--input", "6080", "--cached", "3423", "--output", "1680",
+                         "--json")
+    assert status == 0 and json.loads(out)["total"] == "87115.609504"

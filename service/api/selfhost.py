@@ -10,7 +10,7 @@ from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
 from pricing import Catalog, InvalidWorkloadError, PricingError
-from pricing.selfhost import SelfhostQuote, quote_selfhost
+from pricing.selfhost import SelfhostQuote, quote_selfhost, totals_from_rate
 from pricing.selfhost_data import SelfhostData, default_selfhost
 from service.api import openapi
 from service.api.bodies import content_type, decode, require_json
@@ -25,22 +25,38 @@ _BODY_FIELD = {"input_tokens": "usage.input_tokens", "cached_input_tokens": "usa
                "output_tokens": "usage.output_tokens"}
 
 
-def _field(name: str) -> str:
+def _field(name: str, body: SelfhostRequest) -> str:
+    if body.usage is None and name in _BODY_FIELD:
+        return "$.workload." + name
     return "$." + _BODY_FIELD.get(name, name)
 
 
 def price(body: SelfhostRequest, catalog: Catalog, data: SelfhostData) -> SelfhostQuote:
     """The engine's quote for ``body``; a ``ProblemError`` naming the field when it cannot be priced."""
     try:
+        if (body.usage is None) == (body.workload is None):
+            raise InvalidWorkloadError("usage", "give usage (token totals), or workload and requests_per_second")
+        requests = body.requests
+        if body.usage is not None:
+            if body.requests_per_second is not None:
+                raise InvalidWorkloadError("requests_per_second", "goes with workload, not with usage")
+            totals = (body.usage.input_tokens, body.usage.cached_input_tokens, body.usage.output_tokens)
+        else:
+            assert body.workload is not None
+            if body.requests_per_second is None:
+                raise InvalidWorkloadError("requests_per_second", "workload needs requests_per_second")
+            t = totals_from_rate(body.workload, body.requests_per_second, body.hours)
+            totals = (t.input_tokens, t.cached_input_tokens, t.output_tokens)
+            requests = t.requests if requests is None else requests
         return quote_selfhost(
-            input_tokens=body.usage.input_tokens, cached_input_tokens=body.usage.cached_input_tokens,
-            output_tokens=body.usage.output_tokens, hours=body.hours, profile=body.profile, data=data,
+            input_tokens=totals[0], cached_input_tokens=totals[1], output_tokens=totals[2],
+            hours=body.hours, profile=body.profile, data=data,
             catalog=catalog, offer=body.offer, gpu_hour_price=body.gpu_hour_price, currency=body.currency,
             exchange_rate=body.exchange_rate, utilisation=body.utilisation, peak_ratio=body.peak_ratio,
-            compare=body.compare, requests=body.requests, at=body.at, batch=body.batch,
+            compare=body.compare, requests=requests, at=body.at, batch=body.batch,
         )
     except InvalidWorkloadError as exc:
-        field = _field(exc.field)
+        field = _field(exc.field, body)
         raise problem(422, "invalid_request", f"{field}: {exc.reason}", field=field) from None
     except PricingError as exc:
         raise problem(422, "invalid_request", str(exc), field="$") from None

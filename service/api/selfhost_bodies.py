@@ -8,16 +8,15 @@ from typing import Annotated
 
 import msgspec
 
+from pricing import Usage
 from pricing.selfhost import InlineProfile
-
-_STRICT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
 
 
 def _d(text: str) -> msgspec.Meta:
     return msgspec.Meta(description=text)
 
 
-class TokenTotals(msgspec.Struct, **_STRICT):
+class TokenTotals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Token totals over the span."""
 
     input_tokens: Annotated[int, _d("Input tokens over the span, the cached part included.")] = 0
@@ -25,12 +24,14 @@ class TokenTotals(msgspec.Struct, **_STRICT):
     output_tokens: Annotated[int, _d("Output tokens over the span, reasoning included.")] = 0
 
 
-class SelfhostRequest(msgspec.Struct, **_STRICT):
+class SelfhostRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What to size: usage over a span, a serving profile, a GPU price, and optional provisioning factors."""
 
-    usage: Annotated[TokenTotals, _d("The token totals.")]
+    usage: Annotated[TokenTotals | None, _d("The token totals; or give `workload` and `requests_per_second`.")] = None
     hours: Annotated[Decimal, _d("The span the totals cover, in hours (e.g. `24`), a decimal string or number.")]
     profile: Annotated[str | InlineProfile, _d("A serving profile id (`inference-cost selfhost --list`), or one given inline.")]
+    workload: Annotated[Usage | None, _d("Instead of `usage`: one request's token counts (its `requests`, `at` and `batch` are not used), arriving at `requests_per_second` over `hours`.")] = None
+    requests_per_second: Annotated[Decimal | None, _d("With `workload`: requests a second; requests over the span are rounded half-even to a whole number and used as the APIs' request shape.")] = None
     offer: Annotated[str | None, _d("A GPU offer id; give this or `gpu_hour_price`.")] = None
     gpu_hour_price: Annotated[Decimal | None, _d("Price of one GPU-hour in `currency`, a decimal string.")] = None
     currency: Annotated[str | None, _d("Currency of the answer (default: the offer's, or USD).")] = None

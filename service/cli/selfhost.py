@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 import msgspec
 
-from pricing import CatalogError, InvalidWorkloadError, PricingError
-from pricing.selfhost import InlineProfile, SelfhostQuote, quote_selfhost
+from pricing import CatalogError, InvalidWorkloadError, PricingError, Usage
+from pricing.selfhost import InlineProfile, SelfhostQuote, quote_selfhost, totals_from_rate
 from pricing.selfhost_data import SelfhostData, default_selfhost
 from service.cli import render
 from service.cli.common import (
@@ -28,7 +28,7 @@ _FLAGS = {
     "input_tokens": "--input", "cached_input_tokens": "--cached", "output_tokens": "--output",
     "hours": "--hours", "profile": "--profile", "offer": "--offer", "gpu_hour_price": "--gpu-hour",
     "currency": "--currency", "exchange_rate": "--exchange-rate", "utilisation": "--utilisation",
-    "peak_ratio": "--peak-ratio", "requests": "--requests", "at": "--at",
+    "peak_ratio": "--peak-ratio", "requests": "--requests", "at": "--at", "requests_per_second": "--rate",
     "profile.prefill_tokens_per_second": "--prefill-rate", "profile.decode_tokens_per_second": "--decode-rate",
     "profile.gpus_per_node": "--gpus-per-node", "profile.min_nodes": "--min-nodes",
 }
@@ -153,12 +153,18 @@ def _run(args: argparse.Namespace) -> int:
     compare = ([name for group in args.compare for name in group.split(",") if name]
                if args.compare is not None else None)
     try:
+        totals, requests = (args.input, args.cached, args.output), args.requests
+        if args.rate is not None:
+            t = totals_from_rate(Usage(input_tokens=args.input, cached_input_tokens=args.cached,
+                                       output_tokens=args.output), args.rate, args.hours)
+            totals = (t.input_tokens, t.cached_input_tokens, t.output_tokens)
+            requests = t.requests if requests is None else requests
         result = quote_selfhost(
-            input_tokens=args.input, cached_input_tokens=args.cached, output_tokens=args.output,
+            input_tokens=totals[0], cached_input_tokens=totals[1], output_tokens=totals[2],
             hours=args.hours, profile=profile, data=data, catalog=catalog, offer=args.offer,
             gpu_hour_price=args.gpu_hour, currency=args.currency, exchange_rate=args.exchange_rate,
             utilisation=args.utilisation, peak_ratio=args.peak_ratio, compare=compare,
-            requests=args.requests, at=args.at, batch=args.batch,
+            requests=requests, at=args.at, batch=args.batch,
         )
     except InvalidWorkloadError as exc:
         raise CliError(f"{_field_flag(exc.field)}: {exc.reason}") from None
@@ -179,6 +185,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     usage.add_argument("--cached", type=count, default=0, metavar="N", help="part of --input that hit a prompt cache")
     usage.add_argument("--output", type=count, default=0, metavar="N", help="output tokens")
     usage.add_argument("--hours", type=_decimal, metavar="H", help="the span the totals cover, e.g. 24")
+    usage.add_argument("--rate", type=_decimal, metavar="RPS",
+                       help="requests a second: --input, --cached and --output are then per request")
     prof = p.add_argument_group("serving profile: an id (see --list), or inline rates per node")
     prof.add_argument("--profile", metavar="ID")
     prof.add_argument("--prefill-rate", type=_rate, metavar="TOK/S", help="inline: input tokens/s per node (73.7k)")
