@@ -292,6 +292,9 @@ def quote_selfhost(
             _positive("exchange_rate", exchange_rate)
             # Both are bounded decimals, so the product is exact in the 80-digit context.
             price_decimal = EXACT.multiply(price_decimal, exchange_rate)
+        elif exchange_rate is not None:
+            raise InvalidWorkloadError("exchange_rate", f"offer {offer!r} is already in {answer_currency}: leave "
+                                       "exchange_rate out")
         price = _fraction(price_decimal)
         if at < chosen_offer.starts or (chosen_offer.until is not None and at >= chosen_offer.until):
             span_text = f"from {chosen_offer.starts.date()}" + (

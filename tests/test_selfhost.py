@@ -277,6 +277,7 @@ def _profile(**change: Any) -> InlineProfile:
     ({"gpu_hour_price": None, "offer": "nope"}, "offer"),
     ({"gpu_hour_price": None, "offer": "aws-p5.48xlarge-us-east-1", "currency": "EUR"}, "exchange_rate"),
     ({"exchange_rate": Decimal("0.9")}, "exchange_rate"),
+    ({"gpu_hour_price": None, "offer": "aws-p5.48xlarge-us-east-1", "exchange_rate": Decimal(1)}, "exchange_rate"),
     ({"currency": "usd"}, "currency"),
     ({"cached_input_tokens": 10**12}, "cached_input_tokens"),
     ({"output_tokens": -1}, "output_tokens"),
