@@ -111,7 +111,7 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz"}
+                          "/v1/models/{name}", "/healthz", "/v1/selfhost"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -205,6 +205,11 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
     ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
     ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
     ("/healthz", "get"): {},
+    ("/v1/selfhost", "post"): {
+        400: ("POST", "/v1/selfhost", b"[1,"),
+        413: ("POST", "/v1/selfhost", _BIG),
+        422: ("POST", "/v1/selfhost", b'{"usage": {}, "hours": "24", "profile": "nope", "gpu_hour_price": "2"}'),
+    },
 }
 
 
