@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from pricing import Catalog, Line, Quote, RankedQuote, Usage, Workload
+from pricing import MAX_REQUESTS, MAX_TOKENS, Catalog, Line, Quote, RankedQuote, Usage, Workload
 from service.api import openapi, problems
-from service.api.settings import MAX_BODY_BYTES
-from tests.test_service_support import JSON, PROBLEM, service_client
+from service.api.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
+from tests.support import JSON, PROBLEM, service_client
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,15 @@ def properties(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
             yield name, field, prop
 
 
-def test_every_engine_field_is_described() -> None:
-    assert openapi.UNDESCRIBED == []
+def test_every_engine_field_is_described(document: dict[str, Any]) -> None:
+    """Each field of every documented Struct carries its description on the Struct itself."""
+    structs = openapi.documented_structs()
+    assert {info.cls for info in structs} >= {Quote, RankedQuote, Line, Workload, Usage, problems.Problem}
+    undescribed = [f"{info.cls.__name__}.{field.name}" for info in structs for field in info.fields
+                   if not (isinstance(field.type, msgspec.inspect.Metadata)
+                           and (field.type.extra_json_schema or {}).get("description"))]
+    assert undescribed == []
+    assert all(info.cls.__doc__ for info in structs)
 
 
 def test_every_property_has_a_description(document: dict[str, Any]) -> None:
@@ -51,8 +58,11 @@ def test_every_property_has_a_description(document: dict[str, Any]) -> None:
     assert missing == []
     # Every type has its own description too: its docstring.
     schemas = document["components"]["schemas"]
+    by_name = {info.cls.__name__: info.cls for info in openapi.documented_structs()}
+    assert set(schemas) == set(by_name)
     assert {name: schema.get("description") for name, schema in schemas.items()} == {
-        name: getattr(openapi, f"{name}Doc").__doc__ for name in schemas}
+        name: openapi.summary(by_name[name]) for name in schemas}
+    assert all(schema.get("description") for schema in schemas.values())
 
 
 def test_money_is_a_decimal_string(document: dict[str, Any]) -> None:
@@ -120,7 +130,7 @@ def test_documentation_dependencies_are_never_called(client: TestClient[Any]) ->
                     headers={"content-type": "application/json"})
     assert r.status_code == 200
     with pytest.raises(AssertionError, match="documentation only"):
-        (only,) = openapi.body_doc(openapi.WorkloadDoc, "The workload to price.").values()
+        (only,) = openapi.body_doc(Workload, "The workload to price.").values()
         only.dependency(data=None)
 
 
@@ -226,8 +236,9 @@ def test_times_of_day_are_local_times(document: dict[str, Any]) -> None:
     """A `time` is "HH:MM:SS" without an offset: not a duration, and not RFC 3339 `time` (which needs one)."""
     schemas = document["components"]["schemas"]
     found = []
+    by_name = {info.cls.__name__: info.cls for info in openapi.documented_structs()}
     for name, schema in schemas.items():
-        for f in msgspec.structs.fields(getattr(openapi, f"{name}Doc")):
+        for f in msgspec.structs.fields(by_name[name]):
             if time in bare_types(f.type):
                 found.append((name, f.encode_name))
                 prop = schema["properties"][f.encode_name]
@@ -330,3 +341,17 @@ def test_every_schema_is_well_formed(document: dict[str, Any]) -> None:
         if isinstance(node, dict) and ("items" in node or "oneOf" in node):
             branches = node.get("oneOf", [node.get("items")])
             assert all(isinstance(b, dict) and ("type" in b or "$ref" in b) for b in branches), where
+
+
+def test_the_bounds_the_service_enforces_are_documented(document: dict[str, Any]) -> None:
+    """What the service refuses, the document refuses too (a schema-driven client sends neither)."""
+    schemas = document["components"]["schemas"]
+    workload = schemas["Workload"]["properties"]
+    for field in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+                  "output_tokens"):
+        assert (workload[field]["minimum"], workload[field]["maximum"]) == (0, MAX_TOKENS), field
+    assert (workload["requests"]["minimum"], workload["requests"]["maximum"]) == (1, MAX_REQUESTS)
+    assert (workload["model"]["minLength"], workload["model"]["pattern"]) == (1, r"\S")
+    models = schemas["CompareRequest"]["properties"]["models"]["oneOf"][0]
+    assert (models["minItems"], models["maxItems"]) == (1, MAX_COMPARE_MODELS)
+    assert schemas["BatchRequest"]["properties"]["workloads"]["maxItems"] == MAX_BATCH
