@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -35,6 +35,7 @@ from pricing.loader import digest_of, parse_catalog_file, read_catalog_files
 from pricing.quote import Line, Quote, RankedQuote
 from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
 from pricing.workload import Usage, Workload
+from pricing.zones import offset_changes
 
 #: Every amount is computed in this context. It traps Inexact and Rounded, so an amount that would
 #: need rounding raises instead of being silently wrong. It cannot happen for a loaded catalog: the
@@ -143,6 +144,26 @@ def _window_active(window: _WindowPlan, at: datetime) -> bool:
     if now >= start:
         return weekday in days
     return now < end and (weekday - 1) % 7 in days
+
+
+def _window_boundaries(window: _WindowPlan, start: datetime, end: datetime) -> set[datetime]:
+    _, starts, until, zone, _, begin, finish, _ = window
+    found = {t for t in (starts, until) if t is not None}
+    if (starts is not None and starts >= end) or (until is not None and until <= start):
+        return found
+    local_zone = zone or UTC
+    found.update(offset_changes(local_zone, start, end))
+    day = start.astimezone(local_zone).date() - timedelta(days=1)
+    last = end.astimezone(local_zone).date() + timedelta(days=1)
+    offsets = [timedelta(microseconds=begin), timedelta(microseconds=finish)]
+    while day <= last:
+        midnight = datetime(day.year, day.month, day.day)
+        for offset in offsets:
+            wall = midnight + offset
+            for fold in (0, 1):
+                found.add(wall.replace(tzinfo=local_zone, fold=fold).astimezone(UTC))
+        day += timedelta(days=1)
+    return found
 
 
 class Catalog:
@@ -272,6 +293,27 @@ class Catalog:
         first, _until, _period, _windows, _rates, _batch_rates = entry.periods[-1]
         raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} "
                           "(its launch, or the earliest price a source shows)")
+
+    def price_boundaries(self, name: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
+        """The UTC instants in ``(start, end)`` at which the price of ``name`` may change, in order.
+
+        A superset: period and window limits, every daily start and end of every window (both
+        readings of an ambiguous local time) and the offset changes of each window's zone. Between
+        two consecutive boundaries one quote, at any instant, holds for the whole stretch.
+        """
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidWorkloadError("from", "must be timezone aware")
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        found: set[datetime] = set()
+        for starts, until, _, windows, _, _ in self._entry(name).periods:
+            found.add(starts)
+            if until is not None:
+                found.add(until)
+            if (until is not None and until <= start) or starts >= end:
+                continue
+            for window in windows:
+                found.update(_window_boundaries(window, max(start, starts), min(end, until or end)))
+        return tuple(sorted(t for t in found if start < t < end))
 
     # -- pricing --------------------------------------------------------------------------------
 

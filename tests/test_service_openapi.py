@@ -111,7 +111,8 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz", "/v1/selfhost"}
+                          "/v1/models/{name}", "/healthz", "/v1/selfhost", "/v1/projections", "/v1/budgets",
+                          "/v1/plans"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -209,6 +210,30 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
         400: ("POST", "/v1/selfhost", b"[1,"),
         413: ("POST", "/v1/selfhost", _BIG),
         422: ("POST", "/v1/selfhost", b'{"usage": {}, "hours": "24", "profile": "nope", "gpu_hour_price": "2"}'),
+    },
+    ("/v1/projections", "post"): {
+        400: ("POST", "/v1/projections", b'{"model": '),
+        404: ("POST", "/v1/projections", b'{"model": "nope", "usage": {}, "from": "2025-06-01T00:00:00Z", '
+                                         b'"until": "2025-07-01T00:00:00Z", "requests": 10}'),
+        413: ("POST", "/v1/projections", _BIG),
+        422: ("POST", "/v1/projections", b'{"model": "alpha", "usage": {}, "from": "2025-07-01T00:00:00Z", '
+                                         b'"until": "2025-06-01T00:00:00Z", "requests": 10}'),
+    },
+    ("/v1/budgets", "post"): {
+        400: ("POST", "/v1/budgets", b""),
+        404: ("POST", "/v1/budgets", b'{"model": "nope", "usage": {}, "amount": "10", '
+                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "10"}'),
+        413: ("POST", "/v1/budgets", _BIG),
+        422: ("POST", "/v1/budgets", b'{"model": "alpha", "usage": {}, "amount": "10", '
+                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "-1"}'),
+    },
+    ("/v1/plans", "post"): {
+        400: ("POST", "/v1/plans", b"[1,"),
+        404: ("POST", "/v1/plans", b'{"model": "nope", "usage": {}, "requests": 10, "from": "2025-06-01T00:00:00Z", '
+                                   b'"until": "2025-06-02T00:00:00Z", "max_per_hour": "10"}'),
+        413: ("POST", "/v1/plans", _BIG),
+        422: ("POST", "/v1/plans", b'{"model": "alpha", "usage": {}, "requests": 10, "from": "2025-06-02T00:00:00Z", '
+                                   b'"until": "2025-06-01T00:00:00Z", "max_per_hour": "10"}'),
     },
 }
 
