@@ -8,7 +8,7 @@
     Decimal('2.19')
 """
 
-from pricing.catalog import Catalog
+from pricing.catalog import Catalog, totals_by_currency
 from pricing.errors import (
     AmbiguousModelError,
     CatalogError,
@@ -47,4 +47,5 @@ __all__ = [
     "Workload",
     "round_money",
     "round_quote",
+    "totals_by_currency",
 ]

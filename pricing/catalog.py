@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import (
     ROUND_HALF_EVEN,
     Context,
@@ -28,12 +28,14 @@ from pricing.errors import (
     InvalidWorkloadError,
     NoBatchPriceError,
     NoPriceError,
+    PricingError,
     UnknownModelError,
 )
 from pricing.loader import digest_of, parse_catalog_file, read_catalog_files
 from pricing.quote import Line, Quote, RankedQuote
 from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
 from pricing.workload import Usage, Workload
+from pricing.zones import offset_changes
 
 #: Every amount is computed in this context. It traps Inexact and Rounded, so an amount that would
 #: need rounding raises instead of being silently wrong. It cannot happen for a loaded catalog: the
@@ -110,10 +112,12 @@ class _Entry:
         self.key = f"{model.provider}/{model.id}"
         self.model = model
         periods: list[_PeriodSlot] = []
-        for i, period in enumerate(model.periods):
+        # Until the engine selects a currency, a model is priced from its first-listed price list.
+        listed = [p for p in model.periods if p.currency == model.periods[0].currency]
+        for i, period in enumerate(listed):
             until = period.until
-            if until is None and i + 1 < len(model.periods):
-                until = model.periods[i + 1].starts
+            if until is None and i + 1 < len(listed):
+                until = listed[i + 1].starts
             # One tzinfo object for every instant makes the comparisons on the quote path cheap.
             periods.append((
                 period.starts.astimezone(UTC),
@@ -140,6 +144,26 @@ def _window_active(window: _WindowPlan, at: datetime) -> bool:
     if now >= start:
         return weekday in days
     return now < end and (weekday - 1) % 7 in days
+
+
+def _window_boundaries(window: _WindowPlan, start: datetime, end: datetime) -> set[datetime]:
+    _, starts, until, zone, _, begin, finish, _ = window
+    found = {t for t in (starts, until) if t is not None}
+    if (starts is not None and starts >= end) or (until is not None and until <= start):
+        return found
+    local_zone = zone or UTC
+    found.update(offset_changes(local_zone, start, end))
+    day = start.astimezone(local_zone).date() - timedelta(days=1)
+    last = end.astimezone(local_zone).date() + timedelta(days=1)
+    offsets = [timedelta(microseconds=begin), timedelta(microseconds=finish)]
+    while day <= last:
+        midnight = datetime(day.year, day.month, day.day)
+        for offset in offsets:
+            wall = midnight + offset
+            for fold in (0, 1):
+                found.add(wall.replace(tzinfo=local_zone, fold=fold).astimezone(UTC))
+        day += timedelta(days=1)
+    return found
 
 
 class Catalog:
@@ -239,7 +263,8 @@ class Catalog:
         """The price period of model ``name`` in force at ``at`` (timezone aware)."""
         if at.tzinfo is None or at.utcoffset() is None:
             raise NoPriceError(name, at, "the instant must be timezone aware")
-        return self._period(self._entry(name), at)[2]
+        _starts, _until, period, _windows, _rates, _batch_rates = self._period(self._entry(name), at)
+        return period
 
     def _entry(self, name: str) -> _Entry:
         if not isinstance(name, str):
@@ -259,15 +284,36 @@ class Catalog:
     @staticmethod
     def _period(entry: _Entry, at: datetime) -> _PeriodSlot:
         for slot in entry.periods:
-            starts, until = slot[0], slot[1]
+            starts, until, _period, _windows, _rates, _batch_rates = slot
             if at >= starts:
                 if until is not None and at >= until:
                     raise NoPriceError(entry.key, at, f"{entry.key} has no price after {until.isoformat()}"
                                        " (retired, or a gap in its sourced history)")
                 return slot
-        first = entry.periods[-1][0]
+        first, _until, _period, _windows, _rates, _batch_rates = entry.periods[-1]
         raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} "
                           "(its launch, or the earliest price a source shows)")
+
+    def price_boundaries(self, name: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
+        """The UTC instants in ``(start, end)`` at which the price of ``name`` may change, in order.
+
+        A superset: period and window limits, every daily start and end of every window (both
+        readings of an ambiguous local time) and the offset changes of each window's zone. Between
+        two consecutive boundaries one quote, at any instant, holds for the whole stretch.
+        """
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidWorkloadError("from", "must be timezone aware")
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        found: set[datetime] = set()
+        for starts, until, _, windows, _, _ in self._entry(name).periods:
+            found.add(starts)
+            if until is not None:
+                found.add(until)
+            if (until is not None and until <= start) or starts >= end:
+                continue
+            for window in windows:
+                found.update(_window_boundaries(window, max(start, starts), min(end, until or end)))
+        return tuple(sorted(t for t in found if start < t < end))
 
     # -- pricing --------------------------------------------------------------------------------
 
@@ -279,13 +325,22 @@ class Catalog:
         """``quote`` of each workload, in order; a workload without ``at`` is priced at ``now``.
 
         ``now`` (default: the current time, read once) lets a caller price a long list in chunks
-        at one shared instant.
+        at one shared instant. The first workload that cannot be priced raises its error, with its
+        position in ``workloads`` as the error's ``index``.
         """
         if now is None:
             now = datetime.now(UTC)
         elif now.tzinfo is None or now.utcoffset() is None:
             raise InvalidWorkloadError("now", "must be timezone aware")
-        return [self._quote(self._entry(w.model), w, w.at or now) for w in workloads]
+        quotes: list[Quote] = []
+        append = quotes.append
+        try:
+            for w in workloads:
+                append(self._quote(self._entry(w.model), w, w.at or now))
+        except PricingError as exc:
+            exc.index = len(quotes)
+            raise
+        return quotes
 
     def _quote(self, entry: _Entry, usage: Usage, at: datetime) -> Quote:
         _, until, period, windows, plan, batch = self._period(entry, at)
@@ -297,7 +352,7 @@ class Catalog:
         else:
             for window in windows:
                 if _window_active(window, at):
-                    window_name, plan = window[0], window[7]
+                    window_name, _starts, _until, _zone, _days, _start, _end, plan = window
                     break
         row, tiers = plan
         prompt = usage.input_tokens
@@ -401,3 +456,17 @@ def _savings(quote: Quote, base: Quote | None) -> Decimal | None:
         return None
     ratio = _PERCENT.divide(_PERCENT.multiply(_PERCENT.subtract(base.total, quote.total), _HUNDRED), base.total)
     return ratio.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_PERCENT)
+
+
+def totals_by_currency(quotes: Iterable[Quote], totals: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
+    """The exact sum of the quotes' totals per currency (never added across currencies), added into
+    ``totals`` when given (to sum a long list a chunk at a time)."""
+    totals = {} if totals is None else totals
+    caller = getcontext()
+    setcontext(EXACT)  # a sum that would need rounding raises instead
+    try:
+        for q in quotes:
+            totals[q.currency] = totals.get(q.currency, _ZERO) + q.total
+    finally:
+        setcontext(caller)
+    return totals

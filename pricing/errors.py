@@ -9,6 +9,9 @@ from datetime import datetime
 class PricingError(Exception):
     """Base class of every error raised by :mod:`pricing`."""
 
+    #: Position of the workload that failed, when raised by ``Catalog.quote_many``.
+    index: int | None = None
+
 
 class UnknownModelError(PricingError, LookupError):
     """The model name matches no model or alias in the catalog."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
 
@@ -12,6 +13,15 @@ from pricing.errors import InvalidWorkloadError
 MAX_TOKENS = 10_000_000_000
 #: Largest number of requests in one workload.
 MAX_REQUESTS = 1_000_000_000_000
+
+
+def _count(text: str, low: int = 0, high: int = MAX_TOKENS) -> msgspec.Meta:
+    # Documented bounds only: __post_init__ enforces them, with messages that name the field and
+    # the limit, for decoded bodies and Python callers alike (a decoding constraint would answer first,
+    # in msgspec's words).
+    return msgspec.Meta(description=f"{text} A whole number from {low} to {high:,}.",
+                        extra_json_schema={"minimum": low, "maximum": high})
+
 
 _TOKEN_FIELDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens",
                  "cache_write_1h_tokens", "output_tokens")
@@ -28,22 +38,30 @@ def _check_count(field: str, value: object, low: int, high: int) -> None:
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A token profile: counts per request, how many requests, when and how they run.
+    """A token profile: counts per request, how many requests, when and how they run. Unknown fields are
+    refused.
 
     ``input_tokens`` is the whole prompt; ``cached_input_tokens`` (cache reads) and the two
     cache-write counts are parts of it. ``output_tokens`` includes reasoning tokens. ``at`` must
     be timezone aware; ``None`` means now.
     """
 
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    cache_write_tokens: int = 0
-    #: Writes to a longer-lived cache (Anthropic's 1-hour cache); part of ``input_tokens``.
-    cache_write_1h_tokens: int = 0
-    output_tokens: int = 0
-    requests: int = 1
-    at: datetime | None = None
-    batch: bool = False
+    input_tokens: Annotated[int, _count(
+        "Prompt tokens per request: the whole prompt, cached and cache-write parts included.")] = 0
+    cached_input_tokens: Annotated[int, _count(
+        "The part of `input_tokens` read from the provider's cache (cache hits).")] = 0
+    cache_write_tokens: Annotated[int, _count(
+        "The part of `input_tokens` written to the cache (Anthropic's 5-minute cache).")] = 0
+    cache_write_1h_tokens: Annotated[int, _count(
+        "The part of `input_tokens` written to a longer-lived cache (Anthropic's 1-hour cache). The cached "
+        "and cache-write parts together cannot exceed `input_tokens`.")] = 0
+    output_tokens: Annotated[int, _count("Output tokens per request, reasoning tokens included.")] = 0
+    requests: Annotated[int, _count("How many requests of this size.", 1, MAX_REQUESTS)] = 1
+    at: Annotated[datetime | None, msgspec.Meta(description=(
+        "When the requests run, RFC 3339 with an offset (`2025-01-31T12:00:00Z`); prices and discount "
+        "windows in force then apply. Default (null): now."))] = None
+    batch: Annotated[bool, msgspec.Meta(description=(
+        "Price at the provider's batch-API rates (refused when the model has none then)."))] = False
 
     def __post_init__(self) -> None:
         # Every service request builds one of these: check the valid case in one expression, and
@@ -87,9 +105,11 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
 
 class Workload(Usage, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A ``Usage`` on one named model (a canonical id, an alias or ``provider/id``)."""
+    """A token profile on one model (a canonical id, an alias or ``provider/id``). Unknown fields are refused."""
 
-    model: str
+    model: Annotated[str, msgspec.Meta(
+        description="Model name: a canonical id, an alias, or `provider/id` (any case); not blank.",
+        extra_json_schema={"minLength": 1, "pattern": r"\S"})]
 
     def __post_init__(self) -> None:
         model = self.model

@@ -4,58 +4,59 @@ JSON). Money is a ``Decimal``, which msgspec writes as a JSON string holding the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, localcontext
+from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 
-from pricing import Catalog, Model, Quote, RankedQuote, Workload
-from pricing.catalog import EXACT
+from pricing import Catalog, Model, PricingError, Quote, RankedQuote, Workload, totals_by_currency
+
+
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
 
 
 class BatchResponse(msgspec.Struct, frozen=True, kw_only=True):
-    quotes: Sequence[Quote]
-    totals: dict[str, Decimal]
+    """The quotes of a batch, in request order, and their totals."""
+
+    quotes: Annotated[Sequence[Quote], _doc("One quote per workload, in the order of the request.")]
+    totals: Annotated[dict[str, Decimal], _doc(
+        'Sum of the quote totals per currency code: an exact decimal in a JSON string, e.g. "2.19"; '
+        "never rounded.")]
 
 
 class CompareResponse(msgspec.Struct, frozen=True, kw_only=True):
-    quotes: Sequence[RankedQuote]
-    baseline: str | None
+    """A ranked comparison."""
+
+    quotes: Annotated[Sequence[RankedQuote], _doc(
+        "Cheapest first (grouped by currency: totals in different currencies are not compared).")]
+    baseline: Annotated[str | None, _doc("The baseline's `provider/id`, or null.")]
 
 
 class ModelsResponse(msgspec.Struct, frozen=True, kw_only=True):
-    models: Sequence[Model]
-    count: int
-    catalog_digest: str
+    """The catalog's models."""
+
+    models: Annotated[Sequence[Model], _doc("Models ordered by `provider/id`.")]
+    count: Annotated[int, _doc("Number of models listed.")]
+    catalog_digest: Annotated[str, _doc("SHA-256 of the catalog.")]
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
-    status: str
-    catalog_digest: str
-    models: int
+    """Liveness, and which catalog is served."""
+
+    status: Annotated[str, _doc("`ok` while the service answers.")]
+    catalog_digest: Annotated[str, _doc(
+        "SHA-256 over the catalog's files: the same catalog gives the same digest.")]
+    models: Annotated[int, _doc("Number of models in the catalog.")]
 
 
 _ENCODER = msgspec.json.Encoder()
 
 
-def totals_by_currency(quotes: Iterable[Quote], totals: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
-    """The exact sum of the quotes' totals, per currency (never added across currencies), added
-    to ``totals`` when given."""
-    totals = {} if totals is None else totals
-    # The engine's trapping context: a sum that would need rounding raises instead.
-    with localcontext(EXACT):
-        for q in quotes:
-            totals[q.currency] = totals.get(q.currency, Decimal(0)) + q.total
-    return totals
-
-
 def encode_quote(quote: Quote) -> bytes:
     return _ENCODER.encode(quote)
-
-
-def encode_batch(quotes: Sequence[Quote]) -> bytes:
-    return _ENCODER.encode(BatchResponse(quotes=quotes, totals=totals_by_currency(quotes)))
 
 
 #: Workloads priced and encoded at a time by ``price_batch``.
@@ -65,14 +66,19 @@ BATCH_CHUNK = 500
 def price_batch(catalog: Catalog, workloads: Sequence[Workload]) -> bytes:
     """The ``BatchResponse`` JSON of ``workloads``, priced a chunk at a time at one shared now.
 
-    The same bytes as ``encode_batch(catalog.quote_many(workloads))``, without holding every
-    ``Quote`` at once: a 10,000-workload batch would otherwise keep ~15 MB of them alive.
+    The same bytes as encoding a ``BatchResponse`` of ``catalog.quote_many(workloads)``, without
+    holding every ``Quote`` at once: a 10,000-workload batch would otherwise keep ~15 MB of them
+    alive. A workload that cannot be priced raises its error with its ``index`` in ``workloads``.
     """
     now = datetime.now(UTC)
     out = bytearray(b'{"quotes":[')
     totals: dict[str, Decimal] = {}
     for start in range(0, len(workloads), BATCH_CHUNK):
-        quotes = catalog.quote_many(workloads[start:start + BATCH_CHUNK], now=now)
+        try:
+            quotes = catalog.quote_many(workloads[start:start + BATCH_CHUNK], now=now)
+        except PricingError as exc:
+            exc.index = start + (exc.index or 0)
+            raise
         for quote in quotes:
             _ENCODER.encode_into(quote, out, -1)
             out += b","

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from service.cli import main
 from service.cli.render import plain
-from tests.test_service_support import ACME, AT, ZETA, post, service_client
+from tests.support import ACME, AT, ZETA, post, service_client
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from pricing import (
     Usage,
     Workload,
 )
-from pricing.tomlwrite import dumps
 from tests.strategies import catalogs, instants_near, usages
+from tests.tomlwrite import dumps
 
 AT = datetime(2025, 6, 1, tzinfo=UTC)
 MILLION_EACH = Usage(input_tokens=1_000_000, output_tokens=1_000_000, at=AT)

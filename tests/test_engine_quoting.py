@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,12 +30,13 @@ from pricing import (
     Period,
     Pricing,
     Quote,
+    UnknownModelError,
     Usage,
     Window,
     Workload,
+    totals_by_currency,
 )
 from pricing.schema import WEEKDAYS
-from pricing.tomlwrite import dumps
 from tests.strategies import (
     OFFSETS,
     ZONES,
@@ -46,6 +48,7 @@ from tests.strategies import (
     usages,
     windows,
 )
+from tests.tomlwrite import dumps
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MILLION = 10**6
@@ -382,6 +385,36 @@ def test_quote_many_matches_quote(case: Case) -> None:
     except NoPriceError:
         return
     assert case.catalog.quote_many(workloads) == expected
+
+
+@given(cases(), st.integers(min_value=0, max_value=5), st.integers(min_value=0, max_value=5))
+def test_quote_many_names_the_failing_workload(case: Case, before: int, after: int) -> None:
+    good = case.workload()
+    try:
+        case.catalog.quote(good)
+    except NoPriceError:
+        return
+    bad = replace(good, model="no-such-model")
+    with pytest.raises(UnknownModelError) as raised:
+        case.catalog.quote_many([good] * before + [bad] + [good] * after)
+    assert raised.value.index == before
+
+
+@given(st.lists(st.tuples(st.sampled_from(["USD", "CNY", "EUR"]),
+                          st.decimals(min_value=0, max_value=10**12, places=20, allow_nan=False)), max_size=30))
+def test_totals_by_currency_are_exact_sums_per_currency(items: list[tuple[str, Decimal]]) -> None:
+    template = Catalog.default().quote(Workload(model="o1", output_tokens=1, at=datetime(2025, 1, 31, tzinfo=UTC)))
+    quotes = [replace(template, currency=currency, total=total) for currency, total in items]
+    expected: dict[str, Fraction] = {}
+    for currency, total in items:
+        expected[currency] = expected.get(currency, Fraction(0)) + Fraction(total)
+    totals = totals_by_currency(quotes)
+    assert {c: Fraction(t) for c, t in totals.items()} == expected
+    # Summing in chunks into one dict gives the same totals.
+    chunked: dict[str, Decimal] = {}
+    for start in range(0, len(quotes), 7):
+        totals_by_currency(quotes[start:start + 7], chunked)
+    assert chunked == totals
 
 
 def test_quote_without_at_prices_now() -> None:

@@ -1,4 +1,4 @@
-"""Round trips: catalog files through ``pricing.tomlwrite``, quotes and workloads through JSON and msgpack."""
+"""Round trips: catalog files through ``tests.tomlwrite``, quotes and workloads through JSON and msgpack."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from pricing import (
     Workload,
 )
 from pricing.loader import parse_catalog_file
-from pricing.tomlwrite import dumps
 from tests.strategies import OFFSETS, catalog_files, catalogs, fixed_offset_instants, instants_near, usages
+from tests.tomlwrite import dumps
 
 AT = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from load import checks
 from load.checks import CheckError
 from load.mix import BATCH_SIZES, CompareSpec, Mix, WorkloadSpec, parse_models
-from pricing import Catalog, Usage, Workload
+from pricing import Catalog, Usage, Workload, totals_by_currency
 from service import responses
 from service.api import bodies
 
@@ -37,7 +37,7 @@ def quote_body(workload: WorkloadSpec) -> bytes:
 
 def batch_body(workloads: list[WorkloadSpec]) -> bytes:
     quotes = CATALOG.quote_many(msgspec.convert(msgspec.to_builtins(w), Workload) for w in workloads)
-    return responses.encode_batch(quotes)
+    return msgspec.json.encode(responses.BatchResponse(quotes=quotes, totals=totals_by_currency(quotes)))
 
 
 def compare_body(request: CompareSpec) -> bytes:

@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 from pricing import Catalog
 from service.api import docs_assets, page
 from service.cli import counts
-from tests.test_service_support import service_client
+from tests.support import service_client
 
 STATIC = "service/api/static"
 

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 
 from pricing import Catalog, Workload
 from service.api.settings import MAX_BATCH
-from tests.test_service_support import AT, NIGHT, post, service_client, test_catalog
+from tests.support import AT, NIGHT, post, service_client, test_catalog
 
 
 @pytest.fixture(scope="module")

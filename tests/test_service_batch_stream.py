@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
-from pricing import Workload
+from pricing import Catalog, NoPriceError, Workload, totals_by_currency
 from service import responses
-from tests.test_service_support import test_catalog as make_catalog
+from tests.support import test_catalog as make_catalog
 
 AT = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
@@ -24,7 +24,20 @@ def test_chunked_batch_equals_one_shot(size: int) -> None:
         for i in range(size)
     ]
     streamed = responses.price_batch(catalog, workloads)
-    assert streamed == responses.encode_batch(catalog.quote_many(workloads))
+    quotes = catalog.quote_many(workloads)
+    assert streamed == msgspec.json.encode(responses.BatchResponse(quotes=quotes, totals=totals_by_currency(quotes)))
     body = msgspec.json.decode(streamed)
     assert len(body["quotes"]) == size
     assert set(body["totals"]) == {q.currency for q in catalog.quote_many(workloads)}
+
+
+def test_a_failing_workload_is_named_by_its_index_across_chunks() -> None:
+    """The chunked encoder reports the failing workload's position in the whole batch."""
+    catalog = Catalog.default()
+    good = Workload(model="deepseek-reasoner", output_tokens=10, at=datetime(2025, 3, 1, tzinfo=UTC))
+    bad = Workload(model="deepseek-reasoner", output_tokens=10, at=datetime(2000, 1, 1, tzinfo=UTC))
+    for position in (0, 7, responses.BATCH_CHUNK - 1, responses.BATCH_CHUNK, responses.BATCH_CHUNK * 2 + 3):
+        workloads = [good] * position + [bad] + [good] * 3
+        with pytest.raises(NoPriceError) as raised:
+            responses.price_batch(catalog, workloads)
+        assert raised.value.index == position

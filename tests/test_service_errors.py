@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from pricing import MAX_TOKENS
 from service.api.settings import MAX_BODY_BYTES
-from tests.test_service_support import AT, JSON, PROBLEM, post, service_client
+from tests.support import AT, JSON, PROBLEM, post, service_client
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from litestar.testing import TestClient
 
 from pricing import MAX_REQUESTS, MAX_TOKENS, Catalog, Usage, Workload
 from tests.strategies import instants, usages, workloads
-from tests.test_service_support import JSON, PROBLEM, service_client, test_catalog
+from tests.support import JSON, PROBLEM, service_client, test_catalog
 
 CATALOG = test_catalog()
 #: Names with a price at every instant of 2025.

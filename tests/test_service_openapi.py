@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from pricing import Catalog, Line, Quote, RankedQuote, Usage, Workload
+from pricing import MAX_REQUESTS, MAX_TOKENS, Catalog, Line, Quote, RankedQuote, Usage, Workload
 from service.api import openapi, problems
-from service.api.settings import MAX_BODY_BYTES
-from tests.test_service_support import JSON, PROBLEM, service_client
+from service.api.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
+from tests.support import JSON, PROBLEM, service_client
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,15 @@ def properties(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
             yield name, field, prop
 
 
-def test_every_engine_field_is_described() -> None:
-    assert openapi.UNDESCRIBED == []
+def test_every_engine_field_is_described(document: dict[str, Any]) -> None:
+    """Each field of every documented Struct carries its description on the Struct itself."""
+    structs = openapi.documented_structs()
+    assert {info.cls for info in structs} >= {Quote, RankedQuote, Line, Workload, Usage, problems.Problem}
+    undescribed = [f"{info.cls.__name__}.{field.name}" for info in structs for field in info.fields
+                   if not (isinstance(field.type, msgspec.inspect.Metadata)
+                           and (field.type.extra_json_schema or {}).get("description"))]
+    assert undescribed == []
+    assert all(info.cls.__doc__ for info in structs)
 
 
 def test_every_property_has_a_description(document: dict[str, Any]) -> None:
@@ -51,8 +58,11 @@ def test_every_property_has_a_description(document: dict[str, Any]) -> None:
     assert missing == []
     # Every type has its own description too: its docstring.
     schemas = document["components"]["schemas"]
+    by_name = {info.cls.__name__: info.cls for info in openapi.documented_structs()}
+    assert set(schemas) == set(by_name)
     assert {name: schema.get("description") for name, schema in schemas.items()} == {
-        name: getattr(openapi, f"{name}Doc").__doc__ for name in schemas}
+        name: openapi.summary(by_name[name]) for name in schemas}
+    assert all(schema.get("description") for schema in schemas.values())
 
 
 def test_money_is_a_decimal_string(document: dict[str, Any]) -> None:
@@ -101,7 +111,8 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz"}
+                          "/v1/models/{name}", "/healthz", "/v1/selfhost", "/v1/projections", "/v1/budgets",
+                          "/v1/plans"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -120,7 +131,7 @@ def test_documentation_dependencies_are_never_called(client: TestClient[Any]) ->
                     headers={"content-type": "application/json"})
     assert r.status_code == 200
     with pytest.raises(AssertionError, match="documentation only"):
-        (only,) = openapi.body_doc(openapi.WorkloadDoc, "The workload to price.").values()
+        (only,) = openapi.body_doc(Workload, "The workload to price.").values()
         only.dependency(data=None)
 
 
@@ -195,6 +206,35 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
     ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
     ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
     ("/healthz", "get"): {},
+    ("/v1/selfhost", "post"): {
+        400: ("POST", "/v1/selfhost", b"[1,"),
+        413: ("POST", "/v1/selfhost", _BIG),
+        422: ("POST", "/v1/selfhost", b'{"usage": {}, "hours": "24", "profile": "nope", "gpu_hour_price": "2"}'),
+    },
+    ("/v1/projections", "post"): {
+        400: ("POST", "/v1/projections", b'{"model": '),
+        404: ("POST", "/v1/projections", b'{"model": "nope", "usage": {}, "from": "2025-06-01T00:00:00Z", '
+                                         b'"until": "2025-07-01T00:00:00Z", "requests": 10}'),
+        413: ("POST", "/v1/projections", _BIG),
+        422: ("POST", "/v1/projections", b'{"model": "alpha", "usage": {}, "from": "2025-07-01T00:00:00Z", '
+                                         b'"until": "2025-06-01T00:00:00Z", "requests": 10}'),
+    },
+    ("/v1/budgets", "post"): {
+        400: ("POST", "/v1/budgets", b""),
+        404: ("POST", "/v1/budgets", b'{"model": "nope", "usage": {}, "amount": "10", '
+                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "10"}'),
+        413: ("POST", "/v1/budgets", _BIG),
+        422: ("POST", "/v1/budgets", b'{"model": "alpha", "usage": {}, "amount": "10", '
+                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "-1"}'),
+    },
+    ("/v1/plans", "post"): {
+        400: ("POST", "/v1/plans", b"[1,"),
+        404: ("POST", "/v1/plans", b'{"model": "nope", "usage": {}, "requests": 10, "from": "2025-06-01T00:00:00Z", '
+                                   b'"until": "2025-06-02T00:00:00Z", "max_per_hour": "10"}'),
+        413: ("POST", "/v1/plans", _BIG),
+        422: ("POST", "/v1/plans", b'{"model": "alpha", "usage": {}, "requests": 10, "from": "2025-06-02T00:00:00Z", '
+                                   b'"until": "2025-06-01T00:00:00Z", "max_per_hour": "10"}'),
+    },
 }
 
 
@@ -226,8 +266,9 @@ def test_times_of_day_are_local_times(document: dict[str, Any]) -> None:
     """A `time` is "HH:MM:SS" without an offset: not a duration, and not RFC 3339 `time` (which needs one)."""
     schemas = document["components"]["schemas"]
     found = []
+    by_name = {info.cls.__name__: info.cls for info in openapi.documented_structs()}
     for name, schema in schemas.items():
-        for f in msgspec.structs.fields(getattr(openapi, f"{name}Doc")):
+        for f in msgspec.structs.fields(by_name[name]):
             if time in bare_types(f.type):
                 found.append((name, f.encode_name))
                 prop = schema["properties"][f.encode_name]
@@ -273,14 +314,16 @@ def test_the_model_name_parameter(document: dict[str, Any], client: TestClient[A
 
 
 def test_the_documents_need_no_network(client: TestClient[Any], document: dict[str, Any]) -> None:
-    """JSON and YAML are built in-process from the routes; only the HTML pages load scripts from a CDN."""
+    """JSON and YAML are built in-process from the routes; the HTML pages load their scripts from the
+    service (tests/test_page_browser.py watches the browser's requests)."""
     r = client.get("/schema/openapi.yaml")
     # The registered media type of an OpenAPI document in YAML.
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.oai.openapi")
     assert yaml.safe_load(r.text) == document
     assert all(ref.startswith("#/") for where, ref in nodes(document) if where.endswith("/$ref"))
-    hosts = set(re.findall(r"https://([^/\"']+)/", client.get("/schema").text))
-    assert hosts == {"cdn.jsdelivr.net"}, hosts  # what README says the interactive page needs
+    for page in ("/schema", "/schema/redoc"):
+        outside = re.findall(r"""(?:src|href)=["']((?:https?:)?//[^"']*)""", client.get(page).text)
+        assert outside == [], (page, outside)  # README: the interactive pages work offline
 
 
 def test_every_reference_resolves(document: dict[str, Any]) -> None:
@@ -330,3 +373,17 @@ def test_every_schema_is_well_formed(document: dict[str, Any]) -> None:
         if isinstance(node, dict) and ("items" in node or "oneOf" in node):
             branches = node.get("oneOf", [node.get("items")])
             assert all(isinstance(b, dict) and ("type" in b or "$ref" in b) for b in branches), where
+
+
+def test_the_bounds_the_service_enforces_are_documented(document: dict[str, Any]) -> None:
+    """What the service refuses, the document refuses too (a schema-driven client sends neither)."""
+    schemas = document["components"]["schemas"]
+    workload = schemas["Workload"]["properties"]
+    for field in ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+                  "output_tokens"):
+        assert (workload[field]["minimum"], workload[field]["maximum"]) == (0, MAX_TOKENS), field
+    assert (workload["requests"]["minimum"], workload["requests"]["maximum"]) == (1, MAX_REQUESTS)
+    assert (workload["model"]["minLength"], workload["model"]["pattern"]) == (1, r"\S")
+    models = schemas["CompareRequest"]["properties"]["models"]["oneOf"][0]
+    assert (models["minItems"], models["maxItems"]) == (1, MAX_COMPARE_MODELS)
+    assert schemas["BatchRequest"]["properties"]["workloads"]["maxItems"] == MAX_BATCH

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_service_support import ACME, AT
+from tests.support import ACME, AT
 
 SERVE = [sys.executable, "-m", "service.cli", "serve"]
 

@@ -9,9 +9,9 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
-from pricing import Catalog, PricingError, UnknownModelError
+from pricing import Catalog, Model, PricingError, Quote, UnknownModelError, Workload
 from service import responses
-from service.api import bodies, docs_assets, openapi, page
+from service.api import bodies, docs_assets, openapi, page, projections, selfhost
 from service.api.bodies import content_type, decode, require_json
 from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
 from service.api.problems import (
@@ -35,8 +35,8 @@ def create_app(catalog: Catalog) -> Litestar:
     """The API over ``catalog``, which is loaded once, before this, and shared by every request."""
 
     @post("/v1/quotes", status_code=200, tags=["quotes"], summary="Price one workload",
-          dependencies=openapi.body_doc(openapi.WorkloadDoc, "The workload to price."), operation_class=openapi.ProblemOperation,
-          responses=openapi.responses(openapi.QuoteDoc, "The itemised quote."))
+          dependencies=openapi.body_doc(Workload, "The workload to price."), operation_class=openapi.ProblemOperation,
+          responses=openapi.responses(Quote, "The itemised quote."))
     async def quote(request: _Req) -> Response[bytes]:
         """The exact, itemised price of one workload on one model at one instant."""
         require_json(content_type(request.scope))
@@ -48,8 +48,8 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(responses.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
-          dependencies=openapi.body_doc(openapi.BatchRequestDoc, "The workloads to price."), operation_class=openapi.ProblemOperation,
-          responses=openapi.responses(openapi.BatchResponseDoc, "The quotes, in request order, and totals."))
+          dependencies=openapi.body_doc(bodies.BatchRequest, "The workloads to price."), operation_class=openapi.ProblemOperation,
+          responses=openapi.responses(responses.BatchResponse, "The quotes, in request order, and totals."))
     async def quote_batch(request: _Req) -> Response[bytes]:
         """Up to the documented limit of workloads in one request, priced at one shared "now".
 
@@ -59,18 +59,12 @@ def create_app(catalog: Catalog) -> Litestar:
         try:
             body = responses.price_batch(catalog, workloads)
         except PricingError as exc:
-            # Error path only: find the first workload that fails, to name it.
-            for i, workload in enumerate(workloads):
-                try:
-                    catalog.quote(workload)
-                except PricingError as one:
-                    raise pricing_problem(one, f"$.workloads[{i}]", index=i) from None
-            raise problem(422, "invalid_request", str(exc), field="$.workloads") from None
+            raise pricing_problem(exc, f"$.workloads[{exc.index}]", index=exc.index) from None
         return _json(body)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
-          dependencies=openapi.body_doc(openapi.CompareRequestDoc, "What to compare."), operation_class=openapi.ProblemOperation,
-          responses=openapi.responses(openapi.CompareResponseDoc, "The quotes, cheapest first."))
+          dependencies=openapi.body_doc(bodies.CompareRequest, "What to compare."), operation_class=openapi.ProblemOperation,
+          responses=openapi.responses(responses.CompareResponse, "The quotes, cheapest first."))
     async def compare(request: _Req) -> Response[bytes]:
         """One token profile priced on the named models (or every model priced at that instant),
         cheapest first, each with its saving in percent against the baseline."""
@@ -84,7 +78,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(responses.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
 
     @get("/v1/models", tags=["catalog"], summary="List the catalog", operation_class=openapi.ProblemOperation,
-         responses=openapi.responses(openapi.ModelsResponseDoc, "The models.", body=False, not_found="provider"))
+         responses=openapi.responses(responses.ModelsResponse, "The models.", body=False, not_found="provider"))
     async def models(
         provider: Annotated[str | None, Parameter(description="Only this provider's models, e.g. `openai`.")] = None,
     ) -> Response[bytes]:
@@ -99,7 +93,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(responses.encode_models(catalog, catalog.models(provider)))
 
     @get("/v1/models/{name:path}", tags=["catalog"], summary="One model", operation_class=openapi.ProblemOperation,
-         responses=openapi.responses(openapi.ModelDoc, "The model.", body=False))
+         responses=openapi.responses(Model, "The model.", body=False))
     async def model(name: Annotated[str, openapi.MODEL_NAME]) -> Response[bytes]:
         """One model by any name that resolves, with its aliases and dated price history."""
         try:
@@ -110,7 +104,7 @@ def create_app(catalog: Catalog) -> Litestar:
         return _json(responses.encode_model(found))
 
     @get("/healthz", tags=["service"], summary="Liveness", operation_class=openapi.ProblemOperation,
-         responses=openapi.responses(openapi.HealthDoc, "The service is up.", body=False, not_found=None))
+         responses=openapi.responses(responses.Health, "The service is up.", body=False, not_found=None))
     async def healthz() -> Response[bytes]:
         """Liveness, with the catalog digest and the number of models."""
         return _json(health)
@@ -118,6 +112,8 @@ def create_app(catalog: Catalog) -> Litestar:
     health = responses.encode_health(catalog)
     return Litestar(
         route_handlers=[quote, quote_batch, compare, models, model, healthz,
+                        *selfhost.routes(lambda: catalog),
+                        *projections.routes(lambda: catalog),
                         *page.routes(lambda: catalog), *docs_assets.routes(lambda: catalog)],
         exception_handlers={
             ProblemError: handle_problem,
@@ -126,7 +122,8 @@ def create_app(catalog: Catalog) -> Litestar:
         },
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=openapi.openapi_config(),
-        plugins=[openapi.DecimalStringPlugin(), openapi.TimeOfDayPlugin(), openapi.DescribedStructPlugin()],
+        plugins=[openapi.DecimalStringPlugin(), openapi.TimeOfDayPlugin()],
+        on_startup=[openapi.describe_components],
         debug=False,
     )
 

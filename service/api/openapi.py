@@ -1,27 +1,25 @@
-"""The OpenAPI document: every request and response field described, money typed as decimal strings.
+"""The OpenAPI document, generated from the engine's and the service's own Structs.
 
-The request path decodes and encodes the engine's own Structs. For the document, this module
-derives a described twin of each of them (same fields, names, types and defaults, plus a
-description): ``described`` refuses a twin whose descriptions do not cover exactly the source's
-fields, so the document cannot drift from what the API sends.
+Each field's description lives once, on its Struct (``Annotated[T, msgspec.Meta(description=...)]``),
+and Litestar renders it. Two things Litestar does not carry over are added once the document is
+built (``describe_components``, at start-up): a Struct's docstring as its component's description,
+and the JSON Schema keywords a field declares in ``Meta(extra_json_schema=...)`` (bounds the engine
+checks in code, so that decoding stays strict and its messages stay the engine's).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import operator
-import types
-from collections.abc import Mapping
+import inspect
+from collections.abc import Iterable, Iterator
 from datetime import time
 from decimal import Decimal
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
 import msgspec
-import yaml  # a dependency of Litestar's, which imports it with its render plugins anyway
-from litestar import Request
-from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+import yaml  # declared in pyproject: it writes /schema/openapi.yaml
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -31,83 +29,14 @@ from litestar.params import Body, Parameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
-from pricing import (
-    MAX_REQUESTS,
-    MAX_TOKENS,
-    Line,
-    Model,
-    Period,
-    Pricing,
-    Quote,
-    RankedQuote,
-    Rates,
-    Tier,
-    Usage,
-    Workload,
-)
-from pricing.schema import Window
-from service.api import bodies, docs_assets
+from pricing import MAX_TOKENS
+from service.api import docs_assets
 from service.api.problems import PROBLEM_JSON, Problem
-from service.api.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
-from service.responses import BatchResponse, CompareResponse, Health, ModelsResponse
+from service.api.settings import MAX_BATCH, MAX_BODY_BYTES
 
-_TWINS: dict[Any, Any] = {}
-#: Fields of the documented types without a description (or descriptions without a field).
-UNDESCRIBED: list[str] = []
-_TWIN_TYPES: set[Any] = set()
-
-
-def _annotated(base: Any, *metadata: Any) -> Any:
-    """``Annotated[base, *metadata]``, built at run time."""
-    return Annotated.__class_getitem__((base, *metadata))  # type: ignore[attr-defined]
-
-
-def _twin_type(tp: Any) -> Any:
-    """``tp`` with every engine Struct in it replaced by its described twin."""
-    if tp in _TWINS:
-        return _TWINS[tp]
-    origin, args = get_origin(tp), get_args(tp)
-    if origin is None or not args:
-        return tp
-    if origin is Annotated:
-        return _annotated(_twin_type(args[0]), *tp.__metadata__)
-    if origin in (Union, types.UnionType):
-        return functools.reduce(operator.or_, (_twin_type(a) for a in args))
-    if origin is Literal:
-        return tp
-    return origin[tuple(a if a is Ellipsis else _twin_type(a) for a in args)]
-
-
-def described(source: type[msgspec.Struct], doc: str, fields: Mapping[str, str | msgspec.Meta]) -> Any:
-    """A twin of ``source`` for the document: its fields, each described by ``fields``.
-
-    A ``Meta`` value adds constraints the engine checks in code (ranges, say) to the description.
-    Mismatches are recorded in ``UNDESCRIBED``.
-    """
-    infos = msgspec.structs.fields(source)
-    names = {f.name for f in infos}
-    # A field added to the engine must not take the API down: it is documented by name until
-    # described, and tests/test_service_openapi.py fails on every entry of UNDESCRIBED.
-    UNDESCRIBED.extend(f"{source.__name__}.{name}: no description" for name in sorted(names - fields.keys()))
-    UNDESCRIBED.extend(f"{source.__name__}.{name}: described, but no such field"
-                       for name in sorted(fields.keys() - names))
-    spec: list[Any] = []
-    for f in infos:
-        text = fields.get(f.name, f"`{f.name}` (not yet described)")
-        meta = text if isinstance(text, msgspec.Meta) else msgspec.Meta(description=text)
-        annotation = _annotated(_twin_type(f.type), meta)
-        if f.default is not msgspec.NODEFAULT:
-            spec.append((f.name, annotation, f.default))
-        elif f.default_factory is not msgspec.NODEFAULT:
-            spec.append((f.name, annotation, msgspec.field(default_factory=f.default_factory)))
-        else:
-            spec.append((f.name, annotation))
-    rename = {f.name: f.encode_name for f in infos if f.encode_name != f.name}
-    twin = msgspec.defstruct(source.__name__, spec, kw_only=True, rename=rename or None, module=__name__)
-    twin.__doc__ = doc
-    _TWINS[source] = twin
-    _TWIN_TYPES.add(twin)
-    return twin
+#: Every Struct named by a route's documented body or responses: ``describe_components`` describes
+#: these and every Struct they contain.
+_DOCUMENTED: set[type[msgspec.Struct]] = {Problem}
 
 
 class DecimalStringPlugin(OpenAPISchemaPlugin):
@@ -146,178 +75,11 @@ class TimeOfDayPlugin(OpenAPISchemaPlugin):
                       examples=["16:30:00"])
 
 
-class DescribedStructPlugin(StructSchemaPlugin):
-    """Litestar's schema of a msgspec Struct, with the described twin's docstring as its description."""
-
-    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
-        return field_definition.annotation in _TWIN_TYPES
-
-    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
-        schema = super().to_openapi_schema(field_definition, schema_creator)
-        schema.description = field_definition.annotation.__doc__
-        return schema
-
-
-_MONEY = "an exact decimal in a JSON string, e.g. \"2.19\"; never rounded"
-_RATE = f"Price per million tokens in the period's currency: {_MONEY}."
-
-# -- the quote ----------------------------------------------------------------------------------
-
-LineDoc = described(Line, "One priced part of a workload: `tokens` over all requests at `rate` per million.", {
-    "kind": "What the tokens are: uncached `input`, `cached_input` (cache reads), `cache_write` "
-            "(5-minute cache writes), `cache_write_1h` (1-hour cache writes) or `output` "
-            "(reasoning included).",
-    "tokens": "Tokens of this kind over all requests (per-request count times `requests`).",
-    "rate": _RATE,
-    "amount": f"`tokens` x `rate` / 1,000,000: {_MONEY}.",
-})
-_QUOTE = {
-    "model": "Canonical id of the model priced.",
-    "provider": "The provider selling it.",
-    "currency": "ISO 4217 currency of every amount in this quote.",
-    "at": "The instant priced (RFC 3339): the request's `at`, or the time of the request.",
-    "requests": "Number of requests priced.",
-    "batch": "Whether the provider's batch-API rates were used.",
-    "lines": "The itemised lines; their amounts add up to `total`.",
-    "total": f"The exact sum of the line amounts: {_MONEY}.",
-    "source": "URL of the published price this quote used.",
-    "checked": "Date the price was last checked against `source`.",
-    "period_from": "Start of the price period used.",
-    "period_until": "End of the price period used (exclusive); null while the price is current.",
-    "window": "Name of the recurring discount window whose rates applied (e.g. `off-peak`), if any.",
-    "tier": "The prompt-size tier that applied, as `>200000`, if any.",
-    "catalog_digest": "SHA-256 of the catalog that held the price (see `GET /healthz`).",
-}
-QuoteDoc = described(Quote, "An exact, itemised price, and everything needed to reproduce it.", _QUOTE)
-RankedQuoteDoc = described(RankedQuote, "A quote in a comparison, with its saving against the baseline.", {
-    **_QUOTE,
-    "savings_percent": "(baseline total - this total) / baseline total x 100, rounded half-even to 2 "
-                       "places, as a decimal string (negative: dearer than the baseline); null without a "
-                       "baseline, when the baseline costs nothing, or in another currency.",
-})
-
-# -- requests -----------------------------------------------------------------------------------
-
-
-def _count(text: str, low: int = 0, high: int = MAX_TOKENS) -> msgspec.Meta:
-    return msgspec.Meta(ge=low, le=high, description=f"{text} A JSON integer from {low} to {high:,}.")
-
-
-_USAGE: dict[str, str | msgspec.Meta] = {
-    "input_tokens": _count("Prompt tokens per request: the whole prompt, cached and cache-write parts included."),
-    "cached_input_tokens": _count("The part of `input_tokens` read from the provider's cache (cache hits)."),
-    "cache_write_tokens": _count("The part of `input_tokens` written to the cache (Anthropic's 5-minute cache)."),
-    "cache_write_1h_tokens": _count("The part of `input_tokens` written to Anthropic's 1-hour cache. The "
-                                    "cached and cache-write parts together cannot exceed `input_tokens`."),
-    "output_tokens": _count("Output tokens per request, reasoning tokens included."),
-    "requests": _count("How many requests of this size.", 1, MAX_REQUESTS),
-    "at": "When the requests run, RFC 3339 with an offset (`2025-01-31T12:00:00Z`); prices and discount "
-          "windows in force then apply. Default: now.",
-    "batch": "Price at the provider's batch-API rates (422 when the model has none).",
-}
-UsageDoc = described(Usage, "A token profile without a model: counts per request, how many, when. "
-                     "Unknown fields are refused.", _USAGE)
-WorkloadDoc = described(Workload, "A token profile on one model. Unknown fields are refused.", {
-    **_USAGE,
-    "model": "Model name: a canonical id, an alias, or `provider/id` (any case).",
-})
-BatchRequestDoc = described(bodies.BatchRequest, "Workloads to price in one request.", {
-    "workloads": f"Up to {MAX_BATCH:,} workloads; one invalid workload fails the request with a 422 "
-                 "naming its index and field.",
-})
-CompareRequestDoc = described(bodies.CompareRequest, "One token profile priced on several models.", {
-    "workload": "The token profile (no `model`).",
-    "models": "Names of the models to price (1 to "
-              f"{MAX_COMPARE_MODELS:,}); leave out to price every model with a price at that instant.",
-    "baseline": "A model to compare against (`savings_percent`); it is priced and listed too.",
-})
-
-# -- responses ----------------------------------------------------------------------------------
-
-BatchResponseDoc = described(BatchResponse, "The quotes of a batch, in request order, and their totals.", {
-    "quotes": "One quote per workload, in the order of the request.",
-    "totals": f"Sum of the quote totals per currency code: {_MONEY}.",
-})
-CompareResponseDoc = described(CompareResponse, "A ranked comparison.", {
-    "quotes": "Cheapest first (grouped by currency: totals in different currencies are not compared).",
-    "baseline": "The baseline's `provider/id`, or null.",
-})
-_RATES = {
-    "input": f"Uncached prompt tokens. {_RATE}",
-    "output": f"Output tokens, reasoning included. {_RATE}",
-    "cached_input": f"Cache reads; null: billed as input. {_RATE}",
-    "cache_write": f"Cache writes (5-minute cache); null: billed as input. {_RATE}",
-    "cache_write_1h": f"Writes to the 1-hour cache; null: billed as input. {_RATE}",
-}
-RatesDoc = described(Rates, "Prices per million tokens.", _RATES)
-TierDoc = described(Tier, "Rates for a request whose prompt is above a size: the whole request is priced at these.", {
-    **_RATES,
-    "threshold": "Prompt size (input tokens) the tier starts at.",
-    "boundary": "`>`: prompts above `threshold`; `>=`: from `threshold` on.",
-})
-_TIERS = "Prompt-size tiers above the base rates, lowest threshold first."
-PricingDoc = described(Pricing, "Base rates and the prompt-size tiers above them.", {**_RATES, "tiers": _TIERS})
-WindowDoc = described(Window, "A recurring time of day with its own rates (an off-peak discount, say).", {
-    **_RATES,
-    "tiers": _TIERS,
-    "name": "Name of the window, e.g. `off-peak`.",
-    "start": "Local start time in `timezone`, `HH:MM:SS` (no offset).",
-    "end": "Local end time, `HH:MM:SS`; at or before `start` means the window runs past midnight.",
-    "timezone": "IANA time zone of `start` and `end`.",
-    "days": "Weekdays the window starts on; empty: every day.",
-    "starts": "First instant the window applies, if limited.",
-    "until": "Instant the window stops applying (exclusive), if limited.",
-    "source": "Where the window was published, if not the period's source.",
-})
-PeriodDoc = described(Period, "The prices in force over [from, until).", {
-    **_RATES,
-    "tiers": _TIERS,
-    "starts": "Start of the period (RFC 3339).",
-    "source": "URL the price was read from.",
-    "checked": "Date the price was last checked against `source`.",
-    "until": "End of the period (exclusive); null: until the next period, or current if last.",
-    "currency": "ISO 4217 currency of every rate in the period.",
-    "batch": "Batch-API rates; null: the model has no batch price in this period.",
-    "windows": "Recurring discount windows whose rates replace the period's while they run.",
-    "note": "Why the period exists (free text).",
-})
-ModelDoc = described(Model, "One model at one provider, with its dated price history.", {
-    "id": "Canonical id, unique within the provider.",
-    "periods": "Price periods, oldest first.",
-    "name": "Display name.",
-    "aliases": "Other names that resolve to this model (`provider/name` resolves too).",
-    "same_prices_as": "Id of another model of the provider deliberately priced exactly like this one, if any.",
-    "provider": "Id of the provider selling the model.",
-})
-ModelsResponseDoc = described(ModelsResponse, "The catalog's models.", {
-    "models": "Models ordered by `provider/id`.",
-    "count": "Number of models listed.",
-    "catalog_digest": "SHA-256 of the catalog.",
-})
-HealthDoc = described(Health, "Liveness, and which catalog is served.", {
-    "status": "`ok` while the service answers.",
-    "catalog_digest": "SHA-256 over the catalog's files: the same catalog gives the same digest.",
-    "models": "Number of models in the catalog.",
-})
-ProblemDoc = described(Problem, "An RFC 9457 problem document (`application/problem+json`).", {
-    "status": "The HTTP status code.",
-    "title": "The status's standard phrase.",
-    "detail": "What went wrong and what to do about it, for a person.",
-    "code": "Stable machine-readable name: `malformed_json`, `unsupported_media_type`, `empty_body`, "
-            "`body_too_large`, `invalid_request`, `unknown_model`, `ambiguous_model`, `unknown_provider`, "
-            "`no_price`, `not_found`, `method_not_allowed`, `internal_error`; `bad_request` and "
-            "`http_error` for other errors of the HTTP layer.",
-    "type": "`about:blank`: the status and `code` carry the meaning.",
-    "field": "JSON path of the offending value, e.g. `$.workloads[3].input_tokens`.",
-    "index": "Position of the offending item in the request's list (a batch's workload, a compare's model).",
-    "matches": "Close matches of an unknown model name, or the candidates of an ambiguous one.",
-})
-
 # -- wiring into Litestar -----------------------------------------------------------------------
 
 
 def _problem(description: str) -> ResponseSpec:
-    return ResponseSpec(ProblemDoc, description=description, media_type=PROBLEM_JSON, generate_examples=False)
+    return ResponseSpec(Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False)
 
 
 _BAD_BODY = _problem("Malformed JSON, an empty body, or a body not sent as JSON (its `Content-Type` is not "
@@ -337,6 +99,7 @@ def responses(ok: Any, description: str, *, body: bool = True,
 
     ``body``: the route decodes a JSON body (400, 413, 422); ``not_found``: what a 404 names.
     """
+    _DOCUMENTED.add(ok)
     specs = {200: ResponseSpec(ok, description=description, generate_examples=False)}
     if body:
         specs |= {400: _BAD_BODY, 413: _TOO_LARGE, 422: _INVALID}
@@ -387,6 +150,7 @@ def _body_only(doc_type: Any, description: str) -> Provide:
 
 def body_doc(doc_type: Any, description: str) -> dict[str, Provide]:
     """Route dependencies that only document a request body of ``doc_type`` in the OpenAPI document."""
+    _DOCUMENTED.add(doc_type)
     return {f"_{getattr(doc_type, '__name__', 'body')}_body_doc": _body_only(doc_type, description)}
 
 
@@ -445,3 +209,80 @@ def openapi_config() -> OpenAPIConfig:
         # they work offline, and so do the HTML pages (their assets: service/api/docs_assets.py).
         render_plugins=[*docs_assets.render_plugins(), PortableYamlRenderPlugin()],
     )
+
+
+# -- what Litestar leaves out --------------------------------------------------------------------
+
+#: The JSON Schema keywords carried over, as Litestar's ``Schema`` attributes.
+_KEYWORDS = {"minimum": "minimum", "maximum": "maximum", "minLength": "min_length", "maxLength": "max_length",
+             "pattern": "pattern", "minItems": "min_items", "maxItems": "max_items"}
+
+
+def documented_structs() -> list[msgspec.inspect.StructType]:
+    """Every Struct the document describes: the routes' bodies and responses and all they contain."""
+    return list(_structs(_DOCUMENTED))
+
+
+def _structs(types: Iterable[Any]) -> Iterator[msgspec.inspect.StructType]:
+    """Every Struct in ``types``, nested ones included, each once."""
+    seen: set[Any] = set()
+    stack: list[Any] = list(msgspec.inspect.multi_type_info(list(types)))
+    while stack:
+        info = stack.pop()
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls in seen:
+                continue
+            seen.add(info.cls)
+            yield info
+            stack.extend(field.type for field in info.fields)
+        elif isinstance(info, msgspec.inspect.Metadata):
+            stack.append(info.type)
+        elif isinstance(info, msgspec.inspect.UnionType):
+            stack.extend(info.types)
+        elif isinstance(info, (msgspec.inspect.CollectionType, msgspec.inspect.VarTupleType)):
+            stack.append(info.item_type)
+        elif isinstance(info, msgspec.inspect.DictType):
+            stack.extend((info.key_type, info.value_type))
+
+
+def summary(cls: type) -> str:
+    """The first paragraph of ``cls``'s docstring, in Markdown's inline code."""
+    paragraph = inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)[0]
+    return " ".join(paragraph.split()).replace("``", "`")
+
+
+def _property(schema: Any) -> Any:
+    """The schema that carries a property's own keywords (an optional field's non-null branch)."""
+    branches = [b for b in schema.one_of or () if not (isinstance(b, Schema) and b.type == OpenAPIType.NULL)]
+    return branches[0] if len(branches) == 1 else schema
+
+
+def _constraints(info: Any) -> dict[str, Any]:
+    """The JSON Schema keywords of a field's type: what decoding enforces (a list's length, say, which
+    Litestar drops inside an optional) and what the field declares for the document only."""
+    found: dict[str, Any] = {}
+    if isinstance(info, msgspec.inspect.Metadata):
+        found |= {k: v for k, v in (info.extra_json_schema or {}).items() if k in _KEYWORDS}
+        info = info.type
+    if isinstance(info, msgspec.inspect.UnionType):
+        branches = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        info = branches[0] if len(branches) == 1 else None
+    if isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.VarTupleType)):
+        found |= {k: v for k, v in (("minItems", info.min_length), ("maxItems", info.max_length)) if v is not None}
+    return found
+
+
+def describe_components(app: Litestar) -> None:
+    """Give each Struct's component its docstring, and its fields' constraints and declared keywords."""
+    components = app.openapi_schema.components.schemas or {}
+    for info in documented_structs():
+        component = components.get(info.cls.__name__)
+        if not isinstance(component, Schema):
+            continue
+        component.description = summary(info.cls)
+        for field in info.fields:
+            prop = (component.properties or {}).get(field.encode_name)
+            if isinstance(prop, Schema):
+                target = _property(prop)
+                for keyword, value in _constraints(field.type).items():
+                    setattr(target, _KEYWORDS[keyword], value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -17,22 +17,30 @@ ABOUT_BLANK = "about:blank"
 _log = logging.getLogger("service")
 
 
-class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """An error: what went wrong (``detail``), where (``field``), and what might have been meant."""
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
 
-    #: ``about:blank``: the HTTP status and ``code`` carry the meaning (RFC 9457, section 4.2.1).
-    type: str
-    status: int
-    title: str
-    detail: str
-    #: A stable, machine-readable name of the error, e.g. ``unknown_model``.
-    code: str
-    #: JSON path of the offending value in the request, e.g. ``$.workloads[3].input_tokens``.
-    field: str | None = None
-    #: Position of the offending workload in a batch.
-    index: int | None = None
-    #: Close or candidate model names, for an unknown or ambiguous model.
-    matches: tuple[str, ...] | None = None
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An RFC 9457 problem document (`application/problem+json`): what went wrong (`detail`), where
+    (`field`), and what might have been meant (`matches`)."""
+
+    type: Annotated[str, _doc("`about:blank`: the HTTP status and `code` carry the meaning (RFC 9457, 4.2.1).")]
+    status: Annotated[int, _doc("The HTTP status code.")]
+    title: Annotated[str, _doc("The status's standard phrase.")]
+    detail: Annotated[str, _doc("What went wrong and what to do about it, for a person.")]
+    code: Annotated[str, _doc(
+        "Stable machine-readable name: `malformed_json`, `unsupported_media_type`, `empty_body`, "
+        "`body_too_large`, `invalid_request`, `unknown_model`, `ambiguous_model`, `unknown_provider`, "
+        "`no_price`, `missing_rate` (a currency conversion without the caller's rate), `not_found`, "
+        "`method_not_allowed`, `internal_error`; `bad_request` and `http_error` "
+        "for other errors of the HTTP layer.")]
+    field: Annotated[str | None, _doc(
+        "JSON path of the offending value in the request, e.g. `$.workloads[3].input_tokens`.")] = None
+    index: Annotated[int | None, _doc(
+        "Position of the offending item in the request's list (a batch's workload, a compare's model).")] = None
+    matches: Annotated[tuple[str, ...] | None, _doc(
+        "Close matches of an unknown model name, or the candidates of an ambiguous one.")] = None
 
 
 class ProblemError(Exception):

@@ -32,7 +32,3 @@ def parse_count(text: str) -> int:
         raise ValueError(f"{text!r} is {value.normalize():f}: not a whole number")
     return int(value)
 
-
-def format_count(value: int) -> str:
-    """``value`` with thousands separators, as the CLI prints counts."""
-    return f"{value:,}"

@@ -1,0 +1,140 @@
+"""Plans: when to run deferrable work (N requests between two instants, at most R an hour) cheapest.
+
+Within a stretch of constant price every hour costs the same, so the cheapest schedule fills the
+cheapest stretches first, each at the full rate from its start (earliest first among equal prices),
+until N requests are placed: a linear programme whose greedy solution is optimal. "Now" is the same
+work started at ``from`` at the full rate. Requests are exact rationals (a stretch of 30 minutes at
+1 request an hour holds half a request), reported rounded to ``PLACES`` places.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated
+
+import msgspec
+
+from pricing.catalog import Catalog
+from pricing.errors import InvalidWorkloadError
+from pricing.projection import (
+    PLACES,
+    Spread,
+    _decimal,
+    _exact_decimal,
+    _terminates,
+    check_span,
+    report,
+    report_parts,
+    spread,
+)
+from pricing.workload import MAX_REQUESTS, Usage
+
+_US = timedelta(microseconds=1)
+_US_PER_HOUR = 3_600_000_000
+
+
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
+
+
+class Step(msgspec.Struct, frozen=True, kw_only=True):
+    """One run of a schedule: requests at the full rate from ``from`` to ``until``, one price."""
+
+    starts: Annotated[datetime, _doc("When the run starts (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, _doc("When it ends (UTC), rounded up to the microsecond.")]
+    requests: Annotated[Decimal, _doc("Requests in the run, 10 places.")]
+    total: Annotated[Decimal, _doc("Cost of the run, 10 places.")]
+    unit_price: Annotated[Decimal, _doc("Exact price of one request.")]
+    window: Annotated[str | None, _doc("The recurring window whose rates apply, if any.")]
+    tier: Annotated[str | None, _doc("The prompt-size tier that applies, if any.")]
+    period_from: Annotated[datetime, _doc("Start of the price period in force.")]
+
+
+class Plan(msgspec.Struct, frozen=True, kw_only=True):
+    """The cheapest schedule for deferrable work, and what running it now would cost instead."""
+
+    model: Annotated[str, _doc("Canonical id of the model priced.")]
+    provider: Annotated[str, _doc("The model's provider.")]
+    currency: Annotated[str, _doc("Currency of every amount.")]
+    starts: Annotated[datetime, _doc("Earliest start (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, _doc("Deadline (UTC): every request runs before it.")]
+    requests: Annotated[int, _doc("Requests to run.")]
+    max_per_hour: Annotated[Decimal, _doc("The most requests run in any hour.")]
+    total: Annotated[Decimal, _doc("Cost of the cheapest schedule, 10 places.")]
+    now_total: Annotated[Decimal, _doc("Cost of running it from `from` at the full rate, 10 places.")]
+    now_until: Annotated[datetime, _doc("When running it now would finish.")]
+    saving: Annotated[Decimal, _doc("now_total - total, 10 places.")]
+    saving_percent: Annotated[Decimal | None, _doc("saving / now_total * 100, 2 places; null if now costs nothing.")]
+    exact: Annotated[bool, _doc("True when total and now_total are exact (not rounded).")]
+    schedule: Annotated[tuple[Step, ...], _doc("The cheapest schedule, in time order.")]
+    now_schedule: Annotated[tuple[Step, ...], _doc("The run-now schedule, in time order.")]
+    fx: Annotated[dict[str, Decimal] | None, _doc("The caller's rate used to convert, echoed.")]
+    places: Annotated[int, _doc("Decimal places of the reported figures.")]
+    catalog_digest: Annotated[str, _doc("Identifies the catalog the prices came from.")]
+
+
+def _fill(sp: Spread, order: list[int], n: Fraction, rate: Fraction) -> list[tuple[int, Fraction]]:
+    """``(stretch, requests)`` placing ``n`` requests into stretches in ``order``, each at capacity."""
+    placed, left = [], n
+    for i in order:
+        if left <= 0:
+            break
+        s = sp.stretches[i]
+        capacity = rate * ((s.until - s.starts) // _US) / _US_PER_HOUR
+        take = min(capacity, left)
+        if take > 0:
+            placed.append((i, take))
+            left -= take
+    return sorted(placed)
+
+
+def _steps(sp: Spread, placed: list[tuple[int, Fraction]], rate: Fraction) -> tuple[tuple[Step, ...], Fraction]:
+    costs = [r * sp.unit[i] for i, r in placed]
+    steps = []
+    for (i, r), req, tot in zip(placed, report_parts([r for _, r in placed]), report_parts(costs), strict=True):
+        s = sp.stretches[i]
+        length = math.ceil(r * _US_PER_HOUR / rate)
+        steps.append(Step(starts=s.starts, until=min(s.until, s.starts + length * _US), requests=req, total=tot,
+                          unit_price=_exact_decimal(sp.unit[i]), window=s.quote.window, tier=s.quote.tier,
+                          period_from=s.quote.period_from))
+    return tuple(steps), sum(costs, Fraction(0))
+
+
+def plan(catalog: Catalog, model: str, usage: Usage, requests: int, start: datetime, end: datetime,
+         max_per_hour: Decimal, *, currency: str | None = None,
+         fx: Mapping[str, Decimal] | None = None) -> Plan:
+    """The cheapest schedule of ``requests`` between ``start`` and ``end`` at most ``max_per_hour``."""
+    start, end = check_span(start, end)
+    if type(requests) is not int or not 1 <= requests <= MAX_REQUESTS:
+        raise InvalidWorkloadError("requests", f"must be a whole number from 1 to {MAX_REQUESTS:_}, got {requests!r}")
+    if not isinstance(max_per_hour, Decimal) or not max_per_hour.is_finite() or max_per_hour <= 0:
+        raise InvalidWorkloadError("max_per_hour", f"must be a positive number, got {max_per_hour!r}")
+    rate = Fraction(max_per_hour)
+    hours = Fraction((end - start) // _US, _US_PER_HOUR)
+    if rate * hours < requests:
+        need = Fraction(requests) / rate
+        raise InvalidWorkloadError(
+            "requests", f"{requests:,} requests at {max_per_hour} an hour need {report(need)} hours; the span "
+            f"has {report(hours)}: extend until or raise max_per_hour")
+    sp = spread(catalog, model, usage, start, end, Fraction(requests), currency=currency, fx=fx)
+    n = Fraction(requests)
+    indices = list(range(len(sp.stretches)))
+    cheapest, total = _steps(sp, _fill(sp, sorted(indices, key=lambda i: (sp.unit[i], i)), n, rate), rate)
+    now, now_total = _steps(sp, _fill(sp, indices, n, rate), rate)
+    saving = now_total - total
+    first = sp.stretches[0].quote
+    percent = None if not now_total else _decimal(round(saving * 10000 / now_total) * 10 ** (PLACES - 2))
+    return Plan(
+        model=first.model, provider=first.provider, currency=sp.currency, starts=start, until=end,
+        requests=requests, max_per_hour=max_per_hour, total=report(total), now_total=report(now_total),
+        now_until=now[-1].until, saving=report(saving), saving_percent=percent,
+        exact=_terminates(total) and _terminates(now_total), schedule=cheapest, now_schedule=now,
+        fx=None if not fx else dict(fx), places=PLACES, catalog_digest=catalog.digest,
+    )
+
+
+__all__ = ["Plan", "Step", "plan"]
