@@ -41,6 +41,9 @@ def test_the_page_embeds_every_model_and_provider(client: TestClient[Any], catal
     for provider in catalog.providers():
         assert f'<option value="{provider}">{provider}</option>' in r.text
     assert "{{" not in r.text
+    # The API's paths, from which the script shows the panels whose endpoint exists.
+    paths = re.search(r'data-api="([^"]*)"', r.text)
+    assert paths is not None and {"/v1/compare", "/v1/projections"} <= set(paths[1].split())
 
 
 def test_the_assets_are_served_with_their_types(client: TestClient[Any]) -> None:

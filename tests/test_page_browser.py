@@ -277,6 +277,50 @@ def test_price_history_marks_prompt_size_tiers(tab: Tab, origin: str) -> None:
     assert results(page)[0]["window"].endswith("tier: >200000")
 
 
+# -- the projection panel ----------------------------------------------------------------------------
+
+PROJECTED = ("/?input_tokens=2000&output_tokens=4000&at=2025-01-31T12:00:00Z&models=o1,deepseek-reasoner"
+             "&baseline=o1&from=2025-02-01T00:00:00Z&until=2025-07-01T00:00:00Z&requests_per_day=1000")
+
+
+def test_a_projection_permalink_shows_the_apis_months(tab: Tab, origin: str) -> None:
+    page = tab.open(PROJECTED)
+    page.wait_for_selector("#projection-table tbody tr")
+    status, answer = api(origin, "/v1/projections", {
+        "usage": {"input_tokens": 2000, "output_tokens": 4000}, "models": ["deepseek/deepseek-reasoner", "openai/o1"],
+        "baseline": "openai/o1", "from": "2025-02-01T00:00:00Z", "until": "2025-07-01T00:00:00Z",
+        "requests_per_day": 1000})
+    assert status == 200, answer
+    heads = page.eval_on_selector_all("#projection-table thead th", "hs => hs.map(h => h.textContent)")
+    assert heads == ["month", *(f"{p['provider']}/{p['model']}" for p in answer["projections"])]
+    shown_rows = page.eval_on_selector_all(
+        "#projection-table tbody tr", "rs => rs.map(r => [...r.children].map(c => c.textContent))")
+    months = [m["label"] for m in answer["projections"][0]["months"]]
+    assert months == ["2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+    assert shown_rows == [[label, *(shown(next(m["total"] for m in p["months"] if m["label"] == label))
+                                     for p in answer["projections"])] for label in months]
+    totals = page.eval_on_selector_all("#projection-table tfoot td.total", "ts => ts.map(t => t.textContent)")
+    assert [t.split(" (")[0] for t in totals] == [f"{p['currency']} {shown(p['total'])}" for p in answer["projections"]]
+    assert page.locator("#projection-svg rect").count() == sum(len(p["months"]) for p in answer["projections"])
+
+
+def test_a_projection_refused_shows_the_detail_beside_its_field(tab: Tab, origin: str) -> None:
+    page = tab.open(PROJECTED.replace("from=2025-02-01", "from=2025-01-01"))
+    page.wait_for_selector("#from-error:not(:empty)")
+    status, problem = api(origin, "/v1/projections", {
+        "usage": {"input_tokens": 2000, "output_tokens": 4000}, "models": ["deepseek/deepseek-reasoner", "openai/o1"],
+        "baseline": "openai/o1", "from": "2025-01-01T00:00:00Z", "until": "2025-07-01T00:00:00Z",
+        "requests_per_day": 1000})
+    assert (status, problem["field"]) == (422, "$.from")
+    assert page.text_content("#from-error") == problem["detail"]
+    # The panel's form corrects it in place, and the permalink follows.
+    page.fill("#from", "2025-02-01T00:00:00Z")
+    page.press("#from", "Enter")
+    page.wait_for_selector("#projection-table tbody tr")
+    assert page.text_content("#from-error") == ""
+    assert "from=2025-02-01T00:00:00Z" in page.url
+
+
 # -- the form, from the keyboard ---------------------------------------------------------------------
 
 

@@ -8,11 +8,12 @@ the API from the browser and draws its charts as SVG. Nothing is fetched from ou
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.resources import files
+from typing import Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 
@@ -42,8 +43,9 @@ class ModelEntry(msgspec.Struct, frozen=True, array_like=True):
     aliases: tuple[str, ...]
 
 
-def render(catalog: Catalog) -> bytes:
-    """The page's HTML for ``catalog``: its provider filter and the picker's model list filled in."""
+def render(catalog: Catalog, api_paths: Iterable[str] = ()) -> bytes:
+    """The page's HTML for ``catalog``: its provider filter and the picker's model list filled in, and
+    the API's paths, from which the script shows the panels whose endpoint this service has."""
     entries = [ModelEntry(m.provider, m.id, m.name, m.aliases) for m in catalog.models()]
     # "</" cannot occur in the JSON inside the <script> element: msgspec escapes no "/", so do it here.
     data = msgspec.json.encode(entries).decode().replace("</", "<\\/")
@@ -52,7 +54,8 @@ def render(catalog: Catalog) -> bytes:
     return (_TEMPLATE.replace("{{models_json}}", data)
             .replace("{{provider_options}}", providers)
             .replace("{{model_count}}", str(len(entries)))
-            .replace("{{catalog_digest}}", html.escape(catalog.digest))).encode()
+            .replace("{{catalog_digest}}", html.escape(catalog.digest))
+            .replace("{{api_paths}}", html.escape(" ".join(sorted(set(api_paths)))))).encode()
 
 
 def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
@@ -60,13 +63,14 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
     rendered: dict[str, bytes] = {}
 
     @get("/", include_in_schema=False)
-    async def page() -> Response[bytes]:
+    async def page(request: Request[Any, Any, Any]) -> Response[bytes]:
         catalog = current()
         # Rendered once per catalog: a reload swaps the catalog, and with it the digest.
         body = rendered.get(catalog.digest)
         if body is None:
             rendered.clear()
-            body = rendered[catalog.digest] = render(catalog)
+            paths = [route.path for route in request.app.routes if route.path.startswith("/v1/")]
+            body = rendered[catalog.digest] = render(catalog, paths)
         return Response(body, media_type="text/html",
                         headers={**_HEADERS, "cache-control": "no-cache"})
 

@@ -10,9 +10,12 @@ const KIND_LABEL = {input: "input", cached_input: "cached input", cache_write: "
                     cache_write_1h: "cache write (1 h)", output: "output"};
 const HISTORY_RATES = ["input", "cached_input", "cache_write", "output"];
 const SVG = "http://www.w3.org/2000/svg";
-// Panels for endpoints that other parts of the service add (usage upload, projections): each is
-// shown only when the service's OpenAPI document lists its path. Add one as {path, title, mount(el)}.
-const PANELS = [];
+// Panels for endpoints that other parts of the service add (projections; usage upload to come): each
+// is shown only when the service has its path (the page's HTML lists the API's paths). A panel is
+// {path, title, mount(card), update(state, answer)}: mounted once, updated after every comparison.
+const PANELS = [
+  {path: "/v1/projections", title: "Projection, month by month", mount: mountProjection, update: updateProjection},
+];
 
 // -- counts: the grammar of service/cli/counts.py ----------------------------------------------------
 
@@ -99,7 +102,8 @@ const shortName = (m) => (ID_COUNT.get(m.id) === 1 ? m.id : m.key);
 
 // -- state <-> URL -------------------------------------------------------------------------------------
 
-const STATE_FIELDS = [...COUNT_FIELDS, "at", "batch", "models", "baseline", "provider", "model"];
+const PROJECTION_FIELDS = ["from", "until", "requests_per_day"];
+const STATE_FIELDS = [...COUNT_FIELDS, "at", "batch", "models", "baseline", "provider", "model", ...PROJECTION_FIELDS];
 
 function stateFromQuery(search) {
   const params = new URLSearchParams(search);
@@ -213,9 +217,11 @@ async function run(state) {
     setStatus(field ? "The service refused a field: see the message beside it." : "The service refused the request.");
     $("ranked").replaceChildren();
     $("history").replaceChildren();
+    $("panels").replaceChildren();
+    mounted = null;
     return;
   }
-  render(state, answer);
+  render(state, answer, mine);
 }
 
 function setStatus(text, ...extra) {
@@ -235,7 +241,7 @@ function period(quote) {
   return `price from ${quote.period_from}${until}`;
 }
 
-function render(state, answer) {
+function render(state, answer, mine) {
   const quotes = answer.quotes;
   if (!quotes.length) {
     setStatus("No model has a price for this workload at that time.");
@@ -284,8 +290,8 @@ function render(state, answer) {
     el("div", {class: "card"}, el("h2", {text: "Totals, stacked by line kind"}), legend(quotes), barChart(quotes)),
     el("div", {class: "card"}, el("h2", {text: "Ranked quotes"}), table));
   const chosen = quotes.find((q) => state.model && matches(state.model, q)) || quotes[0];
-  historyCard(state, quotes, chosen);
-  panels();
+  // The panels go below the history once it is drawn: appearing below it, they move nothing.
+  historyCard(state, quotes, chosen).finally(() => { if (mine === generation) panels(state, answer); });
 }
 
 function matches(name, quote) {
@@ -351,14 +357,14 @@ function historyCard(state, quotes, chosen) {
     box, notes));
   const draw = () => {
     const quote = quotes.find((q) => `${q.provider}/${q.model}` === select.value);
-    drawHistory(quote, box, notes);
+    return drawHistory(quote, box, notes);
   };
   select.addEventListener("change", () => {
     state.model = select.value;
     history.replaceState(null, "", `/?${queryFromState(state)}`);
     draw();
   });
-  draw();
+  return draw();
 }
 
 async function drawHistory(quote, box, notes) {
@@ -477,20 +483,125 @@ function formatTick(v) {
 
 // -- optional panels --------------------------------------------------------------------------------
 
-let panelsChecked = false;
+const API_PATHS = new Set(($("catalog").dataset.api || "").split(" ").filter(Boolean));
+let mounted = null;
 
-async function panels() {
-  if (panelsChecked || !PANELS.length) return;
-  panelsChecked = true;
-  const response = await fetch("/schema/openapi.json");
-  if (!response.ok) return;
-  const paths = (await response.json()).paths || {};
-  for (const panel of PANELS) {
-    if (!(panel.path in paths)) continue;
-    const card = el("div", {class: "card"}, el("h2", {text: panel.title}));
-    $("panels").append(card);
-    panel.mount(card);
+function panels(state, answer) {
+  if (mounted === null) {
+    mounted = PANELS.filter((panel) => API_PATHS.has(panel.path));
+    for (const panel of mounted) {
+      const card = el("div", {class: "card", id: `panel-${panel.path.split("/").pop()}`}, el("h2", {text: panel.title}));
+      $("panels").append(card);
+      panel.mount(card);
+    }
   }
+  for (const panel of mounted) panel.update(state, answer);
+}
+
+// The projection panel: the comparison's token profile and models, spread over a span at a rate.
+const projection = {state: null, models: [], baseline: null};
+
+function projectionField(id, label, hint) {
+  return el("div", {class: "field", "data-field": id},
+    el("label", {for: id, text: label}),
+    el("input", {id, name: id, autocomplete: "off", spellcheck: "false", "aria-describedby": `${id}-hint ${id}-error`}),
+    el("small", {id: `${id}-hint`, text: hint}),
+    el("output", {class: "error", id: `${id}-error`, for: id, role: "alert"}));
+}
+
+function mountProjection(card) {
+  const form = el("form", {id: "projection-form", class: "inline-form", novalidate: true},
+    projectionField("from", "From", "Start of the span, RFC 3339, e.g. 2025-01-01T00:00:00Z."),
+    projectionField("until", "Until", "End of the span (exclusive)."),
+    projectionField("requests_per_day", "Requests per day", "Spread evenly; a decimal is fine."),
+    el("button", {type: "submit", id: "project", text: "Project"}));
+  const out = el("div", {id: "projection"});
+  card.append(el("p", {class: "meta", text: "The workload above (its token counts per request), on the models compared, over a span."}),
+              form, el("output", {class: "error", id: "projection-error", role: "alert"}), out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    for (const name of PROJECTION_FIELDS) {
+      const value = $(name).value.trim();
+      if (value) projection.state[name] = value; else delete projection.state[name];
+    }
+    history.replaceState(null, "", `/?${queryFromState(projection.state)}`);
+    runProjection();
+  });
+}
+
+function updateProjection(state, answer) {
+  projection.state = state;
+  projection.models = [...new Set(answer.quotes.map((q) => `${q.provider}/${q.model}`))].slice(0, 12);
+  projection.baseline = answer.baseline;
+  for (const name of PROJECTION_FIELDS) $(name).value = state[name] || "";
+  $("projection").replaceChildren();
+  if (PROJECTION_FIELDS.every((name) => state[name])) runProjection();
+}
+
+async function runProjection() {
+  const state = projection.state;
+  for (const id of [...PROJECTION_FIELDS, "projection"]) $(`${id}-error`).textContent = "";
+  for (const name of PROJECTION_FIELDS) $(name).closest(".field").classList.remove("invalid");
+  const usage = {};
+  for (const name of COUNT_FIELDS) {
+    if (name !== "requests" && state[name]) usage[name] = parseCount(state[name]);
+  }
+  if (state.batch === "true") usage.batch = true;
+  const body = {usage, models: projection.models};
+  if (projection.baseline) body.baseline = projection.baseline;
+  for (const name of PROJECTION_FIELDS) if (state[name]) body[name] = state[name];
+  // Counts as JSON integers of any size; requests_per_day as a JSON number written as typed.
+  let text = JSON.stringify(body);
+  for (const [name, digits] of Object.entries(usage)) {
+    if (name !== "batch") text = text.replace(`${JSON.stringify(name)}:${JSON.stringify(digits)}`, `${JSON.stringify(name)}:${digits}`);
+  }
+  if (/^\d+(\.\d+)?$/.test(body.requests_per_day || "")) {
+    text = text.replace(`"requests_per_day":${JSON.stringify(body.requests_per_day)}`, `"requests_per_day":${body.requests_per_day}`);
+  }
+  const response = await fetch("/v1/projections", {method: "POST", headers: {"content-type": "application/json"}, body: text});
+  const answer = parseExact(await response.text());
+  if (projection.state !== state) return;
+  if (!response.ok) {
+    const m = /^\$\.(from|until|requests_per_day)\b/.exec(answer.field || "");
+    if (m) { $(`${m[1]}-error`).textContent = answer.detail; $(m[1]).closest(".field").classList.add("invalid"); }
+    else $("projection-error").textContent = answer.detail || `HTTP ${response.status}`;
+    return;
+  }
+  drawProjection(answer);
+}
+
+function drawProjection(answer) {
+  const ranked = answer.projections;
+  const months = [...new Set(ranked.flatMap((p) => p.months.map((m) => m.label)))];
+  const cell = (p, label) => p.months.find((m) => m.label === label);
+  const W = 900, H = 240, L = 56, B = 28, T = 10;
+  const max = Math.max(...ranked.flatMap((p) => p.months.map((m) => parseFloat(m.total))), 0) || 1;
+  const svg = el("svg:svg", {class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", id: "projection-svg",
+    "aria-label": "Cost per month of each model"});
+  const group = (W - L) / Math.max(months.length, 1);
+  const bar = Math.max(2, Math.min(28, (group - 8) / ranked.length));
+  months.forEach((label, i) => {
+    const x0 = L + i * group + (group - bar * ranked.length) / 2;
+    svg.append(el("svg:text", {x: L + i * group + group / 2, y: H - 8, "text-anchor": "middle", text: label}));
+    ranked.forEach((p, j) => {
+      const m = cell(p, label);
+      if (!m) return;
+      const h = (parseFloat(m.total) / max) * (H - T - B);
+      svg.append(el("svg:rect", {x: x0 + j * bar, y: H - B - h, width: bar - 1, height: h, class: `series-${j % 6}`},
+        el("svg:title", {text: `${p.provider}/${p.model} ${label}: ${money(m.total)} ${p.currency}`})));
+    });
+  });
+  svg.append(el("svg:line", {x1: L, x2: W, y1: H - B, y2: H - B, stroke: "#b8c0cc"}));
+  const legendRow = el("div", {class: "legend"}, ...ranked.map((p, j) =>
+    el("span", {}, el("span", {class: `swatch series-${j % 6}`}), `${p.provider}/${p.model}`)));
+  const table = el("table", {id: "projection-table"},
+    el("thead", {}, el("tr", {}, el("th", {text: "month"}),
+      ...ranked.map((p) => el("th", {class: "num", text: `${p.provider}/${p.model}`})))),
+    el("tbody", {}, ...months.map((label) => el("tr", {"data-month": label}, el("td", {text: label}),
+      ...ranked.map((p) => { const m = cell(p, label); return el("td", {class: "num", text: m ? `${money(m.total)}` : "—"}); })))),
+    el("tfoot", {}, el("tr", {class: "projection-total"}, el("td", {text: "total"}),
+      ...ranked.map((p) => el("td", {class: "num total", text: `${p.currency} ${money(p.total)}${p.exact ? "" : " (rounded to 10 places)"}`})))));
+  $("projection").replaceChildren(legendRow, svg, table);
 }
 
 // -- the model picker --------------------------------------------------------------------------------
