@@ -111,7 +111,7 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz"}
+                          "/v1/models/{name}", "/healthz", "/v1/projections", "/v1/budgets", "/v1/plans"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -205,6 +205,17 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
     ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
     ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
     ("/healthz", "get"): {},
+    **{(path, "post"): {
+        400: ("POST", path, b'{"model": '),
+        404: ("POST", path, b'{"model": "nope", ' + rest),
+        413: ("POST", path, _BIG),
+        422: ("POST", path, b'{"model": "alpha", "usage": {"input_tokens": -1}, ' + rest),
+    } for path, rest in (
+        ("/v1/projections", b'"from": "2025-03-01T00:00:00Z", "until": "2025-03-02T00:00:00Z", "requests": 1}'),
+        ("/v1/budgets", b'"from": "2025-03-01T00:00:00Z", "amount": "1", "requests_per_day": "1"}'),
+        ("/v1/plans", b'"from": "2025-03-01T00:00:00Z", "until": "2025-03-02T00:00:00Z", "requests": 1, '
+                      b'"max_per_hour": "1"}'),
+    )},
 }
 
 

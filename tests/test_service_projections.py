@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from pricing import Catalog, Usage
 from pricing.projection import project
-from tests.test_service_support import post, service_client
+from tests.support import post, service_client
 
 MARCH = {"from": "2025-03-01T00:00:00Z", "until": "2025-04-01T00:00:00Z"}
 USAGE = {"input_tokens": 1000, "output_tokens": 500}
