@@ -298,14 +298,20 @@ class Catalog:
         """The UTC instants in ``(start, end)`` at which the price of ``name`` may change, in order.
 
         A superset: period and window limits, every daily start and end of every window (both
-        readings of an ambiguous local time) and the offset changes of each window's zone. Between
-        two consecutive boundaries one quote, at any instant, holds for the whole stretch.
+        readings of an ambiguous local time), the offset changes of each window's zone, the
+        model's shutdown and routes, and the boundaries of each route's target while it is in
+        force. Between two consecutive boundaries one quote, at any instant, holds for the whole
+        stretch.
         """
         if start.tzinfo is None or end.tzinfo is None:
             raise InvalidWorkloadError("from", "must be timezone aware")
         start, end = start.astimezone(UTC), end.astimezone(UTC)
         found: set[datetime] = set()
-        for starts, until, _, windows, _, _ in self._entry(name).periods:
+        self._boundaries(self._entry(name), start, end, found, depth=0)
+        return tuple(sorted(t for t in found if start < t < end))
+
+    def _boundaries(self, entry: _Entry, start: datetime, end: datetime, found: set[datetime], depth: int) -> None:
+        for starts, until, _, windows, _, _ in entry.periods:
             found.add(starts)
             if until is not None:
                 found.add(until)
@@ -313,7 +319,18 @@ class Catalog:
                 continue
             for window in windows:
                 found.update(_window_boundaries(window, max(start, starts), min(end, until or end)))
-        return tuple(sorted(t for t in found if start < t < end))
+        model = entry.model
+        if model.shutdown is not None:
+            found.add(model.shutdown.astimezone(UTC))
+        routes = model.routes
+        for i, route in enumerate(routes):
+            begins = route.starts.astimezone(UTC)
+            ends = routes[i + 1].starts.astimezone(UTC) if i + 1 < len(routes) else end
+            found.add(begins)
+            if depth < 8 and begins < end and ends > start:
+                target = self._names.get(f"{model.provider}/{route.to}".lower())
+                if isinstance(target, _Entry):
+                    self._boundaries(target, max(start, begins), min(end, ends), found, depth + 1)
 
     # -- pricing --------------------------------------------------------------------------------
 
