@@ -84,3 +84,9 @@ def test_startup_benchmark_prints_its_tables() -> None:
         assert service.count("under load:") == 2, service
     else:
         assert "TODO:" in service
+
+
+def test_projection_benchmark_prints_its_ratio() -> None:
+    out = _run("bench_projection.py", "--rounds", "1")
+    assert re.search(r"\| [\d.]+x \|", _row(out, "hour-by-hour shaped projection"))
+    assert "stretches: " in out

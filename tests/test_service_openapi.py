@@ -211,30 +211,17 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
         413: ("POST", "/v1/selfhost", _BIG),
         422: ("POST", "/v1/selfhost", b'{"usage": {}, "hours": "24", "profile": "nope", "gpu_hour_price": "2"}'),
     },
-    ("/v1/projections", "post"): {
-        400: ("POST", "/v1/projections", b'{"model": '),
-        404: ("POST", "/v1/projections", b'{"model": "nope", "usage": {}, "from": "2025-06-01T00:00:00Z", '
-                                         b'"until": "2025-07-01T00:00:00Z", "requests": 10}'),
-        413: ("POST", "/v1/projections", _BIG),
-        422: ("POST", "/v1/projections", b'{"model": "alpha", "usage": {}, "from": "2025-07-01T00:00:00Z", '
-                                         b'"until": "2025-06-01T00:00:00Z", "requests": 10}'),
-    },
-    ("/v1/budgets", "post"): {
-        400: ("POST", "/v1/budgets", b""),
-        404: ("POST", "/v1/budgets", b'{"model": "nope", "usage": {}, "amount": "10", '
-                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "10"}'),
-        413: ("POST", "/v1/budgets", _BIG),
-        422: ("POST", "/v1/budgets", b'{"model": "alpha", "usage": {}, "amount": "10", '
-                                     b'"from": "2025-06-01T00:00:00Z", "requests_per_day": "-1"}'),
-    },
-    ("/v1/plans", "post"): {
-        400: ("POST", "/v1/plans", b"[1,"),
-        404: ("POST", "/v1/plans", b'{"model": "nope", "usage": {}, "requests": 10, "from": "2025-06-01T00:00:00Z", '
-                                   b'"until": "2025-06-02T00:00:00Z", "max_per_hour": "10"}'),
-        413: ("POST", "/v1/plans", _BIG),
-        422: ("POST", "/v1/plans", b'{"model": "alpha", "usage": {}, "requests": 10, "from": "2025-06-02T00:00:00Z", '
-                                   b'"until": "2025-06-01T00:00:00Z", "max_per_hour": "10"}'),
-    },
+    **{(path, "post"): {
+        400: ("POST", path, b'{"model": '),
+        404: ("POST", path, b'{"model": "nope", ' + rest),
+        413: ("POST", path, _BIG),
+        422: ("POST", path, b'{"model": "alpha", "usage": {"input_tokens": -1}, ' + rest),
+    } for path, rest in (
+        ("/v1/projections", b'"from": "2025-03-01T00:00:00Z", "until": "2025-03-02T00:00:00Z", "requests": 1}'),
+        ("/v1/budgets", b'"from": "2025-03-01T00:00:00Z", "amount": "1", "requests_per_day": "1"}'),
+        ("/v1/plans", b'"from": "2025-03-01T00:00:00Z", "until": "2025-03-02T00:00:00Z", "requests": 1, '
+                      b'"max_per_hour": "1"}'),
+    )},
 }
 
 

@@ -32,8 +32,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     code: Annotated[str, _doc(
         "Stable machine-readable name: `malformed_json`, `unsupported_media_type`, `empty_body`, "
         "`body_too_large`, `invalid_request`, `unknown_model`, `ambiguous_model`, `unknown_provider`, "
-        "`no_price`, `missing_rate` (a currency conversion without the caller's rate), `not_found`, "
-        "`method_not_allowed`, `internal_error`; `bad_request` and `http_error` "
+        "`no_price`, `not_found`, `method_not_allowed`, `internal_error`; `bad_request` and `http_error` "
         "for other errors of the HTTP layer.")]
     field: Annotated[str | None, _doc(
         "JSON path of the offending value in the request, e.g. `$.workloads[3].input_tokens`.")] = None

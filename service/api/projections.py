@@ -103,7 +103,7 @@ def _problem(exc: PricingError, model_field: str = "$.model") -> ProblemError:
     if isinstance(exc, UnknownModelError):
         return model_problem(exc, model_field)
     if isinstance(exc, MissingRateError):
-        return problem(422, "missing_rate", f"$.fx: {exc.reason}", field="$.fx")
+        return problem(422, "invalid_request", f"$.fx: {exc.reason}", field="$.fx")
     if isinstance(exc, NoPriceError):
         return problem(422, "no_price", f"$.from: {exc}", field="$.from")
     field = getattr(exc, "field", None)

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
-from pricing import Catalog, InvalidWorkloadError, PricingError
+from pricing import Catalog, InvalidWorkloadError, PricingError, Usage
 from pricing.selfhost import SelfhostQuote, quote_selfhost, totals_from_rate
 from pricing.selfhost_data import SelfhostData, default_selfhost
 from service.api import openapi
@@ -45,7 +45,9 @@ def price(body: SelfhostRequest, catalog: Catalog, data: SelfhostData) -> Selfho
             assert body.workload is not None
             if body.requests_per_second is None:
                 raise InvalidWorkloadError("requests_per_second", "workload needs requests_per_second")
-            t = totals_from_rate(body.workload, body.requests_per_second, body.hours)
+            one = Usage(input_tokens=body.workload.input_tokens, cached_input_tokens=body.workload.cached_input_tokens,
+                        output_tokens=body.workload.output_tokens)
+            t = totals_from_rate(one, body.requests_per_second, body.hours)
             totals = (t.input_tokens, t.cached_input_tokens, t.output_tokens)
             requests = t.requests if requests is None else requests
         return quote_selfhost(

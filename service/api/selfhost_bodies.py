@@ -8,7 +8,6 @@ from typing import Annotated
 
 import msgspec
 
-from pricing import Usage
 from pricing.selfhost import InlineProfile
 
 
@@ -17,11 +16,11 @@ def _d(text: str) -> msgspec.Meta:
 
 
 class TokenTotals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Token totals over the span."""
+    """Token counts: over the whole span (`usage`), or of one request (`workload`)."""
 
-    input_tokens: Annotated[int, _d("Input tokens over the span, the cached part included.")] = 0
+    input_tokens: Annotated[int, _d("Input tokens, the cached part included.")] = 0
     cached_input_tokens: Annotated[int, _d("The part of `input_tokens` that hit a prompt cache.")] = 0
-    output_tokens: Annotated[int, _d("Output tokens over the span, reasoning included.")] = 0
+    output_tokens: Annotated[int, _d("Output tokens, reasoning included.")] = 0
 
 
 class SelfhostRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -30,7 +29,7 @@ class SelfhostRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     usage: Annotated[TokenTotals | None, _d("The token totals; or give `workload` and `requests_per_second`.")] = None
     hours: Annotated[Decimal, _d("The span the totals cover, in hours (e.g. `24`), a decimal string or number.")]
     profile: Annotated[str | InlineProfile, _d("A serving profile id (`inference-cost selfhost --list`), or one given inline.")]
-    workload: Annotated[Usage | None, _d("Instead of `usage`: one request's token counts (its `requests`, `at` and `batch` are not used), arriving at `requests_per_second` over `hours`.")] = None
+    workload: Annotated[TokenTotals | None, _d("Instead of `usage`: one request's token counts, arriving at `requests_per_second` over `hours`.")] = None
     requests_per_second: Annotated[Decimal | None, _d("With `workload`: requests a second; requests over the span are rounded half-even to a whole number and used as the APIs' request shape.")] = None
     offer: Annotated[str | None, _d("A GPU offer id; give this or `gpu_hour_price`.")] = None
     gpu_hour_price: Annotated[Decimal | None, _d("Price of one GPU-hour in `currency`, a decimal string.")] = None

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "service.cli.models",
     "service.cli.catalog",
     "service.cli.selfhost",
+    "service.cli.project",
 )
 
 
