@@ -44,6 +44,8 @@ EXACT = Context(
     rounding=ROUND_HALF_EVEN,
     traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded],
 )
+#: Longest model name looked up; a longer one is unknown without a search for close matches.
+MAX_NAME_LENGTH = 200
 _PERCENT = Context(prec=80, rounding=ROUND_HALF_EVEN)
 _MILLION = Decimal(1_000_000)
 _ZERO = Decimal(0)
@@ -245,6 +247,9 @@ class Catalog:
         if not isinstance(name, str):
             raise InvalidWorkloadError("model", f"must be a model name (a string), got {type(name).__name__}")
         found = self._names.get(name)
+        if found is None and len(name) > MAX_NAME_LENGTH:
+            # No look-up and no fuzzy matching (quadratic in the name's length) for a name this long.
+            raise UnknownModelError(name, ())
         if found is None:
             found = self._names.get(name.strip().lower())
         if found is None:
@@ -295,10 +300,17 @@ class Catalog:
                 raise NoBatchPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
             plan = batch
         else:
-            for window in windows:
-                if _window_active(window, at):
-                    window_name, plan = window[0], window[7]
-                    break
+            try:
+                for window in windows:
+                    if _window_active(window, at):
+                        window_name, plan = window[0], window[7]
+                        break
+            except OverflowError:
+                # The instant is valid, but its local time in the window's zone is past year 9999 (or
+                # before year 1): no price list reaches that far.
+                raise InvalidWorkloadError(
+                    "at", f"{at.isoformat()} is too far from today to price: use an instant between "
+                    "the years 0002 and 9998") from None
         row, tiers = plan
         prompt = usage.input_tokens
         for threshold, inclusive, tier_row in tiers:

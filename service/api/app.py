@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
 from pricing import Catalog, PricingError, UnknownModelError
+from pricing.catalog import MAX_NAME_LENGTH
 from service import responses
 from service.api import bodies, openapi
 from service.api.bodies import content_type, decode, require_json
@@ -92,10 +93,13 @@ def create_app(catalog: Catalog) -> Litestar:
         that apply."""
         if provider is not None and provider not in catalog.providers():
             known = catalog.providers()
-            matches = tuple(difflib.get_close_matches(provider, known, n=5, cutoff=0.6)) or known
+            # A long name is no provider's: no fuzzy matching (quadratic) and no echo of it.
+            long = len(provider) > MAX_NAME_LENGTH
+            matches = () if long else tuple(difflib.get_close_matches(provider, known, n=5, cutoff=0.6))
+            shown = f"of {len(provider):,} characters" if long else repr(provider)
             raise problem(404, "unknown_provider",
-                          f"unknown provider {provider!r}; the catalog has: {', '.join(known)}",
-                          field="provider", matches=matches)
+                          f"unknown provider {shown}; the catalog has: {', '.join(known)}",
+                          field="provider", matches=matches or known)
         return _json(responses.encode_models(catalog, catalog.models(provider)))
 
     @get("/v1/models/{name:path}", tags=["catalog"], summary="One model", operation_class=openapi.ProblemOperation,
