@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from pricing import compiled
 from pricing.errors import (
     AmbiguousModelError,
     CatalogError,
@@ -184,7 +185,13 @@ class Catalog:
     def load(cls, path: str | Path) -> Catalog:
         """A catalog from a TOML file, or a folder of them (one file a provider, say)."""
         contents, digest = read_catalog_files(Path(path))
-        return cls._from_contents(contents, digest)
+        # The compiled form of this exact TOML (same digest), if one was made: no parsing, no checks.
+        models = compiled.read(digest)
+        if models is not None:
+            return cls(models, digest, [name for name, _ in contents])
+        catalog = cls._from_contents(contents, digest)
+        compiled.write(digest, catalog.models())
+        return catalog
 
     @classmethod
     def loads(cls, *documents: str | bytes, names: Sequence[str] = ()) -> Catalog:

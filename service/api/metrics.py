@@ -54,10 +54,18 @@ STARTED = Gauge("inference_cost_worker_start_time_seconds", "When a worker start
 STARTED.set(time.time())
 
 
+_shown: list[tuple[str, str]] = []
+
+
 def show_catalog(catalog: Catalog) -> None:
-    """Make the catalog info metric name ``catalog`` alone."""
-    CATALOG.clear()
-    CATALOG.labels(digest=catalog.digest, models=str(len(catalog.models()))).set(1)
+    """Make the catalog info metric name ``catalog`` alone (1; the one it replaces goes to 0)."""
+    labels = (catalog.digest, str(len(catalog.models())))
+    # Not CATALOG.clear(): multiprocess mode cannot clear, so a replaced catalog's sample drops to 0.
+    for old in _shown:
+        if old != labels:
+            CATALOG.labels(*old).set(0)
+    CATALOG.labels(*labels).set(1)
+    _shown[:] = [labels]
 
 
 def sample_process() -> None:
