@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -c 'from pricing import Catalog; Catalog.default()'  # compiles the catalog into the cache
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,6 +87,8 @@ def write(digest: str, models: Sequence[Model]) -> None:
         return
     payload = _ENCODER.encode(list(models))
     head = _ENCODER.encode(_Header(digest=digest, code=code_key(), checksum=hashlib.sha256(payload).hexdigest()))
+    import tempfile  # only when compiling: keeps `import pricing` light
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=".compiling-")
