@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
@@ -53,6 +53,10 @@ class Guard:
         self.request_timeout = request_timeout
         self.access_log = access_log
         self.active = 0
+        # prometheus-client's labels() takes a lock and builds a key each call: keep the children.
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._latency: dict[str, Any] = {}
+        metrics.count_in_flight(lambda: self.active)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,7 +96,6 @@ class Guard:
             self._finish(scope, request_id, state, started)
             return
         self.active += 1
-        metrics.IN_FLIGHT.inc()
         try:
             async with asyncio.timeout(self.request_timeout):
                 await self.app(scope, receive_wrapped, send_wrapped)
@@ -118,7 +121,6 @@ class Guard:
                     await send_wrapped(message)
         finally:
             self.active -= 1
-            metrics.IN_FLIGHT.dec()
             self._finish(scope, request_id, state, started)
 
     def _finish(self, scope: Scope, request_id: str, state: dict[str, Any], started: float) -> None:
@@ -126,8 +128,16 @@ class Guard:
         # The route's template, not its path: a label per model name would grow without bound.
         route = scope.get("path_template") or "unmatched"
         status = state["status"]
-        metrics.REQUESTS.labels(route=route, method=scope.get("method", ""), status=str(status)).inc()
-        metrics.LATENCY.labels(route=route).observe(elapsed)
+        method = scope.get("method", "")
+        counter = self._requests.get((route, method, status))
+        if counter is None:
+            counter = self._requests[(route, method, status)] = metrics.REQUESTS.labels(
+                route=route, method=method, status=str(status))
+        counter.inc()
+        histogram = self._latency.get(route)
+        if histogram is None:
+            histogram = self._latency[route] = metrics.LATENCY.labels(route=route)
+        histogram.observe(elapsed)
         if state["code"] is not None:
             metrics.PROBLEMS.labels(code=state["code"]).inc()
         if self.access_log or status >= 500:
@@ -145,4 +155,4 @@ def _request_id(scope: Scope) -> str:
             if _REQUEST_ID.match(value):
                 return bytes(value).decode("ascii")
             break
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()

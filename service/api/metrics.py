@@ -40,7 +40,10 @@ BATCH_SIZE = Histogram("inference_cost_batch_workloads", "Workloads per batch re
                        buckets=(1, 10, 100, 1_000, 5_000, 10_000))
 REJECTED = Counter("inference_cost_rejected_total",
                    "Requests refused by an operator limit (concurrency, timeout), by reason.", ["reason"])
-IN_FLIGHT = Gauge("inference_cost_requests_in_flight", "Requests being served.", multiprocess_mode="livesum")
+IN_FLIGHT = Gauge("inference_cost_requests_in_flight", "Requests being served (when the worker was scraped).",
+                  multiprocess_mode="livesum")
+# Counted by the guard as a plain integer, read at scrape time: a gauge update per request costs.
+_in_flight: list[Callable[[], int]] = []
 CATALOG = Gauge("inference_cost_catalog_info", "The catalog in use: its digest and model count (value 1).",
                 ["digest", "models"], multiprocess_mode="liveall")
 RELOADS = Counter("inference_cost_catalog_reloads_total", "Catalog reloads (SIGHUP), by outcome.", ["outcome"])
@@ -68,8 +71,14 @@ def show_catalog(catalog: Catalog) -> None:
     _shown[:] = [labels]
 
 
+def count_in_flight(count: Callable[[], int]) -> None:
+    """Report ``count()`` as the requests in flight at each scrape."""
+    _in_flight[:] = [count]
+
+
 def sample_process() -> None:
-    """Refresh this worker's memory and CPU gauges."""
+    """Refresh this worker's memory, CPU and in-flight gauges."""
+    IN_FLIGHT.set(sum(count() for count in _in_flight))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     CPU.set(usage.ru_utime + usage.ru_stime)
     try:
