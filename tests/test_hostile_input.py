@@ -271,3 +271,37 @@ def test_a_catalog_path_that_is_itself_a_fifo_is_refused(tmp_path: Path) -> None
     os.mkfifo(fifo)
     with pytest.raises(CatalogError, match="FIFO"):
         Catalog.load(fifo)
+
+
+# -- further: strings, dates, headers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b'{"model": "\\ud800"}', 400),  # a lone surrogate is not text
+    (b'{"model": "alpha\\u0000"}', 404),
+    (b'{"model": "alpha\\u001b[31m"}', 404),
+    (b'{"model": "alpha", "at": "2025-13-01T00:00:00Z"}', 422),
+    (b'{"model": "alpha", "at": "2025-01-01T00:00:00+99:00"}', 422),
+    (b'{"model": "alpha", "at": "' + b"9" * 100_000 + b'"}', 422),
+    (b'{"model": "alpha", "input_tokens": 1.0}', 422),
+    (b'{"model": "alpha", "batch": "true"}', 422),
+    (b"\xff\xfe{}", 400),
+    (b"\xef\xbb\xbf{}", 400),
+])
+def test_odd_strings_and_dates_are_4xx(client: TestClient[Any], body: bytes, status: int) -> None:
+    p = problem_of(post(client, "/v1/quotes", body), status)
+    assert "\x1b" not in p["detail"] and "\x00" not in p["detail"]  # control characters come back escaped
+
+
+def test_a_huge_content_type_is_refused_without_echoing_it(client: TestClient[Any]) -> None:
+    p = problem_of(client.post("/v1/quotes", content=b"{}", headers={"content-type": "x" * 5_000}), 400)
+    assert p["code"] == "unsupported_media_type" and len(p["detail"]) < 400
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("TRACE", "/v1/quotes", 405), ("POST", "/healthz", 405), ("GET", "/v1/models/%00", 404),
+    ("GET", "/v1/models/%ff%fe", 404), ("GET", "/v1/models?provider=%ff", 404), ("DELETE", "/v1/models/o1", 405),
+])
+def test_odd_methods_and_paths_are_problem_documents(client: TestClient[Any], method: str, path: str,
+                                                     status: int) -> None:
+    problem_of(client.request(method, path), status)

@@ -64,7 +64,8 @@ def require_json(content_type: str | None) -> None:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
         return
-    got = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    shown = content_type if content_type is None or len(content_type) <= 100 else content_type[:100] + "..."
+    got = f"Content-Type {shown!r}" if content_type else "no Content-Type"
     raise problem(400, "unsupported_media_type",
                   f"the body must be JSON: send 'Content-Type: application/json' (got {got})")
 
