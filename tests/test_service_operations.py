@@ -365,7 +365,10 @@ def test_sigterm_finishes_a_request_in_flight_and_answers_a_stalled_upload_quiet
         while chunk := finishing.recv(65536):
             answer += chunk
         assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
-        status, body = problem_in(stalled.recv(65536))
+        refused = b""
+        while chunk := stalled.recv(65536):  # the server closes the connection after the answer
+            refused += chunk
+        status, body = problem_in(refused)
         assert (status, body["code"]) == (503, "shutting_down")
         assert proc.wait(timeout=30) == 0
     log = (tmp_path / "log").read_text()
