@@ -28,7 +28,7 @@ CACHE_ENV = "INFERENCE_COST_CACHE_DIR"
 KEEP = 16
 _HERE = Path(__file__).parent
 #: The modules whose code decides what a catalog loads to: a change in any of them recompiles.
-_CODE_FILES = ("schema.py", "loader.py", "compiled.py")
+_CODE_FILES = ("schema.py", "loader.py", "catalog.py", "compiled.py")
 
 
 class _Header(msgspec.Struct, frozen=True):
