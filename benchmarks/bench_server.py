@@ -15,7 +15,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, get, post
 
 from pricing import Catalog
-from service.api.app import create_app
+from service.api.current import CurrentCatalog
 from service.api.server import run
 from service.api.settings import MAX_BODY_BYTES, Settings
 from service.responses import BATCH_DECODER, WORKLOAD_DECODER
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("service", "bare"):
         print("usage: bench_server.py service|bare PORT", file=sys.stderr)
         return 2
-    app = create_app(Catalog.default()) if argv[0] == "service" else create_bare_app()
+    app = CurrentCatalog(Catalog.default()) if argv[0] == "service" else create_bare_app()
     run(app, Settings(port=int(argv[1]), log_level="warning"))
     return 0
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from pricing import compiled
 from pricing.errors import (
     AmbiguousModelError,
     CatalogError,
@@ -47,6 +48,8 @@ EXACT = Context(
     rounding=ROUND_HALF_EVEN,
     traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Rounded],
 )
+#: Longest model name looked up; a longer one is unknown without a search for close matches.
+MAX_NAME_LENGTH = 200
 _PERCENT = Context(prec=80, rounding=ROUND_HALF_EVEN)
 _MILLION = Decimal(1_000_000)
 _ZERO = Decimal(0)
@@ -247,7 +250,13 @@ class Catalog:
     def load(cls, path: str | Path) -> Catalog:
         """A catalog from a TOML file, or a folder of them (one file a provider, say)."""
         contents, digest = read_catalog_files(Path(path))
-        return cls._from_contents(contents, digest)
+        # The compiled form of this exact TOML (same digest), if one was made: no parsing, no checks.
+        models = compiled.read(digest)
+        if models is not None:
+            return cls(models, digest, [name for name, _ in contents])
+        catalog = cls._from_contents(contents, digest)
+        compiled.write(digest, catalog.models())
+        return catalog
 
     @classmethod
     def loads(cls, *documents: str | bytes, names: Sequence[str] = ()) -> Catalog:
@@ -319,6 +328,9 @@ class Catalog:
         if not isinstance(name, str):
             raise InvalidWorkloadError("model", f"must be a model name (a string), got {type(name).__name__}")
         found = self._names.get(name)
+        if found is None and len(name) > MAX_NAME_LENGTH:
+            # No look-up and no fuzzy matching (quadratic in the name's length) for a name this long.
+            raise UnknownModelError(name, ())
         if found is None:
             found = self._names.get(name.strip().lower())
         if found is None:
@@ -470,10 +482,17 @@ class Catalog:
                 raise error if routed_from is None else _routed_error(asked, entry, at, error)
             plan = batch
         else:
-            for window in windows:
-                if _window_active(window, at):
-                    window_name, _starts, _until, _zone, _days, _start, _end, _excepted, plan = window
-                    break
+            try:
+                for window in windows:
+                    if _window_active(window, at):
+                        window_name, _starts, _until, _zone, _days, _start, _end, _excepted, plan = window
+                        break
+            except OverflowError:
+                # The instant is valid, but its local time in the window's zone is past year 9999 (or
+                # before year 1): no price list reaches that far.
+                raise InvalidWorkloadError(
+                    "at", f"{at.isoformat()} is too far from today to price: use an instant between "
+                    "the years 0002 and 9998") from None
         row, tiers = plan
         prompt = usage.input_tokens
         for threshold, inclusive, tier_row in tiers:

@@ -20,7 +20,8 @@ class UnknownModelError(PricingError, LookupError):
         self.name = name
         self.suggestions = tuple(suggestions)
         hint = f"; did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"unknown model {name!r}{hint}")
+        shown = repr(name) if len(name) <= 100 else f"{name[:60]!r}... ({len(name):,} characters)"
+        super().__init__(f"unknown model {shown}{hint}")
 
 
 class AmbiguousModelError(UnknownModelError):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,12 +39,37 @@ def read_catalog_files(path: Path) -> tuple[list[tuple[str, bytes]], str]:
         files = sorted(path.glob("*.toml"))
         if not files:
             raise CatalogError(str(path), "", "no *.toml catalog files in this folder")
-    elif path.is_file():
-        files = [path]
+    elif path.exists() or path.is_symlink():
+        files = [path]  # the reader refuses what is not a regular file, naming it
     else:
         raise CatalogError(str(path), "", "no such file or folder")
-    contents = [(f.name, f.read_bytes()) for f in files]
+    contents = [(f.name, _read_regular_file(f)) for f in files]
     return contents, digest_of(contents)
+
+
+def _require_regular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise CatalogError(str(path), "", f"is {what}; a catalog entry must be a regular *.toml file")
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, which must be a regular file: a FIFO would block the reader for ever."""
+    try:
+        _require_regular(path, os.stat(path).st_mode)
+        # O_NONBLOCK: should a FIFO be swapped in after the check, opening it does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
+    try:
+        _require_regular(path, os.fstat(fd).st_mode)
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError as exc:
+        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def digest_of(contents: Iterable[tuple[str, bytes]]) -> str:
@@ -63,8 +90,12 @@ def parse_catalog_file(name: str, data: bytes | str) -> CatalogFile:
         raise CatalogError(name, "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:
         raise CatalogError(name, "", f"not UTF-8 text: {exc}") from None
+    except RecursionError:
+        raise CatalogError(name, "", "not a catalog: its tables or arrays nest too deeply") from None
     try:
         catalog = msgspec.convert(raw, CatalogFile)
+    except RecursionError:
+        raise CatalogError(name, "", "not a catalog: its tables or arrays nest too deeply") from None
     except msgspec.ValidationError as exc:
         message, _, where = str(exc).partition(" - at `")
         raise CatalogError(name, where.rstrip("`") or "$", message) from None
@@ -183,6 +214,10 @@ def _check_periods(fail: Fail, where: str, model: Model) -> None:
 def _check_instant(fail: Fail, path: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise fail(path, f"{value} has no UTC offset; write it as e.g. 2025-01-20T00:00:00Z")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise fail(path, f"{value} is outside the years 1 to 9999 in UTC") from None
 
 
 def _check_rates(fail: Fail, path: str, rates: Rates) -> None:

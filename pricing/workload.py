@@ -68,7 +68,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         "Price at the provider's batch-API rates (refused when the model has none then)."))] = False
     currency: Annotated[str | None, msgspec.Meta(description=(
         "The price list to quote from, as an ISO 4217 code (`CNY` for DeepSeek's yuan prices, say); "
-        "null: the model's first-listed currency."))] = None
+        "null: the model's first-listed currency."), extra_json_schema={"pattern": "^[A-Z]{3}$"})] = None
 
     def __post_init__(self) -> None:
         # Every service request builds one of these: check the valid case in one expression, and

@@ -10,9 +10,11 @@ from litestar.exceptions import HTTPException
 from litestar.params import Parameter
 
 from pricing import Catalog, Model, PricingError, Quote, UnknownModelError, Workload
+from pricing.catalog import MAX_NAME_LENGTH
 from service import responses
-from service.api import bodies, docs_assets, openapi, page, projections, selfhost
+from service.api import bodies, docs_assets, metrics, openapi, page, projections, selfhost
 from service.api.bodies import content_type, decode, require_json
+from service.api.current import CurrentCatalog
 from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
 from service.api.problems import (
     ProblemError,
@@ -21,7 +23,7 @@ from service.api.problems import (
     handle_unexpected,
     problem,
 )
-from service.api.settings import MAX_BODY_BYTES, load_catalog, settings_from_env
+from service.api.settings import Settings, load_catalog, settings_from_env
 
 JSON = "application/json"
 _Req = Request[Any, Any, Any]
@@ -31,8 +33,19 @@ def _json(body: bytes) -> Response[bytes]:
     return Response(body, media_type=JSON)
 
 
-def create_app(catalog: Catalog) -> Litestar:
-    """The API over ``catalog``, which is loaded once, before this, and shared by every request."""
+def create_app(catalog: Catalog | CurrentCatalog, settings: Settings | None = None) -> Litestar:
+    """The API over ``catalog``, loaded before this and shared by every request.
+
+    Given a ``CurrentCatalog``, each request reads the catalog in use from it (so a reload swaps it);
+    route modules get ``current``, its getter, and call it once per request.
+    """
+    holder = catalog if isinstance(catalog, CurrentCatalog) else CurrentCatalog(catalog)
+    current = holder.get
+    # Route modules take ``current`` (``*feature.routes(current)``); ``lambda: catalog`` still works
+    # but serves the catalog of start-up after a reload.
+    catalog = holder.get()
+    limits = settings or Settings()
+    max_batch = limits.max_batch
 
     @post("/v1/quotes", status_code=200, tags=["quotes"], summary="Price one workload",
           dependencies=openapi.body_doc(Workload, "The workload to price."), operation_class=openapi.ProblemOperation,
@@ -41,10 +54,12 @@ def create_app(catalog: Catalog) -> Litestar:
         """The exact, itemised price of one workload on one model at one instant."""
         require_json(content_type(request.scope))
         workload = decode(await request.body(), bodies.WORKLOAD_DECODER)
+        catalog = current()
         try:
             result = catalog.quote(workload)
         except PricingError as exc:
             raise pricing_problem(exc, "$") from None
+        metrics.QUOTES.inc()
         return _json(responses.encode_quote(result))
 
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
@@ -56,10 +71,16 @@ def create_app(catalog: Catalog) -> Litestar:
         One invalid workload fails the whole request, naming its index and field."""
         require_json(content_type(request.scope))
         workloads = decode(await request.body(), bodies.BATCH_DECODER).workloads
+        if len(workloads) > max_batch:
+            raise problem(422, "invalid_request", f"$.workloads: at most {max_batch:,} workloads in one request "
+                          f"(got {len(workloads):,}); split the batch", field="$.workloads")
+        catalog = current()
         try:
             body = responses.price_batch(catalog, workloads)
         except PricingError as exc:
             raise pricing_problem(exc, f"$.workloads[{exc.index}]", index=exc.index) from None
+        metrics.QUOTES.inc(len(workloads))
+        metrics.BATCH_SIZE.observe(len(workloads))
         return _json(body)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
@@ -70,11 +91,13 @@ def create_app(catalog: Catalog) -> Litestar:
         cheapest first, each with its saving in percent against the baseline."""
         require_json(content_type(request.scope))
         body = decode(await request.body(), bodies.COMPARE_DECODER)
+        catalog = current()
         try:
             ranked = catalog.compare(body.workload, body.models, body.baseline)
             base = catalog.model(body.baseline) if body.baseline is not None else None
         except PricingError as exc:
             raise compare_problem(catalog, exc, body.models, body.baseline) from None
+        metrics.QUOTES.inc(len(ranked))
         return _json(responses.encode_compare(ranked, None if base is None else f"{base.provider}/{base.id}"))
 
     @get("/v1/models", tags=["catalog"], summary="List the catalog", operation_class=openapi.ProblemOperation,
@@ -84,12 +107,16 @@ def create_app(catalog: Catalog) -> Litestar:
     ) -> Response[bytes]:
         """Every model with its aliases, rates and dated price history, and the windows and tiers
         that apply."""
+        catalog = current()
         if provider is not None and provider not in catalog.providers():
             known = catalog.providers()
-            matches = tuple(difflib.get_close_matches(provider, known, n=5, cutoff=0.6)) or known
+            # A long name is no provider's: no fuzzy matching (quadratic) and no echo of it.
+            long = len(provider) > MAX_NAME_LENGTH
+            matches = () if long else tuple(difflib.get_close_matches(provider, known, n=5, cutoff=0.6))
+            shown = f"of {len(provider):,} characters" if long else repr(provider)
             raise problem(404, "unknown_provider",
-                          f"unknown provider {provider!r}; the catalog has: {', '.join(known)}",
-                          field="provider", matches=matches)
+                          f"unknown provider {shown}; the catalog has: {', '.join(known)}",
+                          field="provider", matches=matches or known)
         return _json(responses.encode_models(catalog, catalog.models(provider)))
 
     @get("/v1/models/{name:path}", tags=["catalog"], summary="One model", operation_class=openapi.ProblemOperation,
@@ -98,7 +125,7 @@ def create_app(catalog: Catalog) -> Litestar:
         """One model by any name that resolves, with its aliases and dated price history."""
         try:
             # A path parameter arrives with its leading slash ("/deepseek/deepseek-reasoner").
-            found = catalog.model(name.strip("/"))
+            found = current().model(name.strip("/"))
         except UnknownModelError as exc:
             raise model_problem(exc, "model") from None
         return _json(responses.encode_model(found))
@@ -107,20 +134,20 @@ def create_app(catalog: Catalog) -> Litestar:
          responses=openapi.responses(responses.Health, "The service is up.", body=False, not_found=None))
     async def healthz() -> Response[bytes]:
         """Liveness, with the catalog digest and the number of models."""
-        return _json(health)
+        return _json(holder.health())
 
-    health = responses.encode_health(catalog)
+    metrics.show_catalog(holder.get())
+    holder.listeners.append(metrics.show_catalog)
     return Litestar(
-        route_handlers=[quote, quote_batch, compare, models, model, healthz,
-                        *selfhost.routes(lambda: catalog),
-                        *projections.routes(lambda: catalog),
-                        *page.routes(lambda: catalog), *docs_assets.routes(lambda: catalog)],
+        route_handlers=[quote, quote_batch, compare, models, model, healthz, *metrics.routes(current),
+                        *selfhost.routes(current), *projections.routes(current),
+                        *page.routes(current), *docs_assets.routes(current)],
         exception_handlers={
             ProblemError: handle_problem,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },
-        request_max_body_size=MAX_BODY_BYTES,
+        request_max_body_size=limits.max_body_bytes,
         openapi_config=openapi.openapi_config(),
         plugins=[openapi.DecimalStringPlugin(), openapi.TimeOfDayPlugin()],
         on_startup=[openapi.describe_components],
@@ -128,11 +155,11 @@ def create_app(catalog: Catalog) -> Litestar:
     )
 
 
-def app_from_env() -> Litestar:
-    """Factory for uvicorn workers: the catalog ``INFERENCE_COST_CATALOG`` names, else the embedded one."""
-    app = create_app(load_catalog(settings_from_env().catalog))
+def app_from_env() -> Any:
+    """Factory for uvicorn workers: the app over the catalog ``INFERENCE_COST_CATALOG`` names (else the
+    embedded one), with the settings the environment gives, reloading on SIGHUP."""
     # Imported here: service.api.server imports uvicorn, which the app itself does not need.
-    from service.api.server import freeze_startup_objects
+    from service.api.server import serving_app
 
-    freeze_startup_objects()
-    return app
+    settings = settings_from_env()
+    return serving_app(CurrentCatalog(load_catalog(settings.catalog), settings.catalog), settings)

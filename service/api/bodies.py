@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -46,6 +47,9 @@ class CompareRequest(msgspec.Struct, **_STRICT):
 WORKLOAD_DECODER = msgspec.json.Decoder(Workload)
 BATCH_DECODER = msgspec.json.Decoder(BatchRequest)
 COMPARE_DECODER = msgspec.json.Decoder(CompareRequest)
+#: Error path only. Decimal holds any JSON number exactly, so a number no float holds (1e400) is
+#: still JSON to this decoder.
+_UNTYPED = msgspec.json.Decoder(float_hook=Decimal)
 
 
 # msgspec appends the location of a failure: "Expected `int`, got `str` - at `$.workloads[3].input_tokens`".
@@ -72,7 +76,8 @@ def require_json(content_type: str | None) -> None:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
         return
-    got = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    shown = content_type if content_type is None or len(content_type) <= 100 else content_type[:100] + "..."
+    got = f"Content-Type {shown!r}" if content_type else "no Content-Type"
     raise problem(400, "unsupported_media_type",
                   f"the body must be JSON: send 'Content-Type: application/json' (got {got})")
 
@@ -89,15 +94,44 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
         malformed(body)
         raise invalid(str(exc)) from None
     except msgspec.DecodeError as exc:
+        if str(exc).startswith("Number out of range"):
+            # Valid JSON (1e400) that no field can hold: name the field it is in.
+            located = _out_of_range(body, decoder)
+            if located is not None:
+                raise located from None
         raise problem(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _too_deep() from None
 
 
 def malformed(body: bytes) -> None:
     """Raise the 400 problem if ``body`` is not well-formed JSON."""
     try:
-        msgspec.json.decode(body)
+        _UNTYPED.decode(body)
     except msgspec.DecodeError as exc:
         raise problem(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # Deeper than the interpreter lets a parser recurse (about 1,000 levels; no request body
+        # of this API nests more than 4).
+        raise _too_deep() from None
+
+
+def _too_deep() -> ProblemError:
+    return problem(400, "malformed_json", "the body nests arrays or objects too deeply to read; "
+                   "no request of this API nests more than 4 levels")
+
+
+def _out_of_range(body: bytes, decoder: msgspec.json.Decoder[Any]) -> ProblemError | None:
+    """The 422 naming the field of a number too large for any type (``1e400``), if it is found."""
+    try:
+        # Converting names the field that refuses the number.
+        raw = _UNTYPED.decode(body)
+        msgspec.convert(raw, decoder.type, strict=True)
+    except msgspec.ValidationError as exc:
+        return invalid(str(exc))
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return None
 
 
 def locate(message: str) -> tuple[str, str]:

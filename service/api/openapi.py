@@ -280,6 +280,8 @@ def describe_components(app: Litestar) -> None:
         if not isinstance(component, Schema):
             continue
         component.description = summary(info.cls)
+        if info.forbid_unknown_fields:
+            component.additional_properties = False
         for field in info.fields:
             prop = (component.properties or {}).get(field.encode_name)
             if isinstance(prop, Schema):

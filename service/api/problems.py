@@ -94,7 +94,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         allowed = (exc.headers or {}).get("allow", "")
         detail = f"{request.method} is not allowed on {request.url.path}; use {allowed or 'another method'}"
     elif status == 413:
-        detail = (f"the request body is over the limit of {MAX_BODY_BYTES:,} bytes; "
+        limit = request.app.request_max_body_size or MAX_BODY_BYTES
+        detail = (f"the request body is over the limit of {limit:,} bytes; "
                   "split a batch into several requests")
     elif detail is None:
         detail = exc.detail or HTTPStatus(status).phrase

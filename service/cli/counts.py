@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 # Digits, grouped by threes with ',' or '_' if at all (so a decimal comma, "1,5M", is refused rather
@@ -14,21 +13,32 @@ _COUNT = re.compile(
 )
 
 
+#: Most digits read in a count: ten billion tokens (the engine's limit per field) has 11.
+_MAX_DIGITS = 30
+
+
 def parse_count(text: str) -> int:
     """The whole number ``text`` means; ``ValueError`` with a one-line reason otherwise.
 
     Suffixes are decimal (k = 1,000, M = 1,000,000, B = 1,000,000,000), any case; the value is
-    computed exactly, so ``1.2M`` is 1,200,000 and ``1.2345k`` is refused (1,234.5 is not whole).
+    computed exactly, in integers, so ``1.2M`` is 1,200,000 and ``1.2345k`` is refused (1,234.5 is
+    not whole), however many digits the fraction has.
     """
+    if len(text) > 200:
+        raise ValueError(f"{text[:40]!r}... ({len(text):,} characters) is not a token count")
     match = _COUNT.match(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not a token count: use a whole number like 350000, 350k, 1.2M or 2B")
-    try:
-        number = Decimal(match["number"].replace("_", "").replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern only lets decimal digits through
-        raise ValueError(f"{text!r} is not a number") from None
-    value = number * _SUFFIX[match["suffix"].lower()]
-    if value != value.to_integral_value():
-        raise ValueError(f"{text!r} is {value.normalize():f}: not a whole number")
-    return int(value)
+    whole, _, fraction = match["number"].replace("_", "").replace(",", "").partition(".")
+    whole = whole.lstrip("0")
+    fraction = fraction.rstrip("0")
+    if len(whole) + len(fraction) > _MAX_DIGITS:
+        raise ValueError(f"{text!r} has more digits than any token count ({_MAX_DIGITS} at most)")
+    scale = _SUFFIX[match["suffix"].lower()]
+    numerator: int = int(whole or "0") * 10 ** len(fraction) + int(fraction or "0")
+    value, remainder = divmod(numerator * scale, int(10 ** len(fraction)))
+    if remainder:
+        exact = f"{value}.{str(remainder).rjust(len(fraction), '0').rstrip('0')}"
+        raise ValueError(f"{text!r} is {exact}: not a whole number")
+    return value
 

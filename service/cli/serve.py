@@ -5,29 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from msgspec import structs
-
-from service.api.settings import (
-    ENV_PREFIX,
-    LOG_LEVELS,
-    SettingsError,
-    check_log_level,
-    check_port,
-    check_workers,
-    settings_from_env,
-)
+from service.api.settings import ENV_PREFIX, FIELDS, LOG_FORMATS, LOG_LEVELS, SettingsError, settings_from_env
 from service.cli.common import EXIT_CATALOG, PROG, CliError, catalog_from
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
-        settings = settings_from_env()
-        overrides = {name: value for name in ("host", "port", "workers", "catalog", "log_level", "access_log")
-                     if (value := getattr(args, name)) is not None}
-        settings = structs.replace(settings, **overrides)
-        check_port(settings.port)
-        check_workers(settings.workers)
-        check_log_level(settings.log_level)
+        settings = settings_from_env(**{name: getattr(args, name, None) for name in FIELDS})
     except SettingsError as exc:
         raise CliError(str(exc)) from None
     args.catalog = settings.catalog
@@ -38,13 +22,13 @@ def _serve(args: argparse.Namespace) -> int:
         exc.status = EXIT_CATALOG
         raise
     # Imported late: the other subcommands do not need Litestar.
-    from service.api.app import create_app
+    from service.api.current import CurrentCatalog
     from service.api.server import run
 
     print(f"{PROG}: serving {len(catalog.models())} models, catalog "
           f"{catalog.digest} ({settings.catalog or 'embedded'}) on http://{settings.host}:{settings.port}",
           file=sys.stderr, flush=True)
-    run(create_app(catalog), settings)
+    run(CurrentCatalog(catalog, settings.catalog), settings)
     return 0
 
 
@@ -52,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "serve", help="run the HTTP API",
         description=f"Run the HTTP API under uvicorn. Each option defaults to its {ENV_PREFIX}* variable "
-                    "(shown in brackets), else to the value shown. SIGTERM or Ctrl-C stops it cleanly.")
+                    "(shown in brackets), else to the value shown. SIGTERM or Ctrl-C stops it cleanly; SIGHUP reloads the catalog.")
     parser.add_argument("--host", help=f"address to bind [{ENV_PREFIX}HOST] (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help=f"port to bind [{ENV_PREFIX}PORT] (default 8000)")
     parser.add_argument("--workers", type=int, help=f"worker processes [{ENV_PREFIX}WORKERS] (default 1)")
@@ -61,4 +45,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--log-level", choices=LOG_LEVELS, help=f"[{ENV_PREFIX}LOG_LEVEL] (default info)")
     parser.add_argument("--access-log", action=argparse.BooleanOptionalAction,
                         help=f"log every request [{ENV_PREFIX}ACCESS_LOG] (default off: it costs throughput)")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help=f"request log lines [{ENV_PREFIX}LOG_FORMAT] (default auto: text on a terminal, else JSON)")
+    limits = parser.add_argument_group("limits", "Each bounds what one client can cost the service.")
+    limits.add_argument("--max-body-bytes", type=int, help=f"largest request body [{ENV_PREFIX}MAX_BODY_BYTES] "
+                        "(default 8 MiB)")
+    limits.add_argument("--max-batch", type=int, help=f"most workloads a batch [{ENV_PREFIX}MAX_BATCH] (default 10000)")
+    limits.add_argument("--max-concurrent", type=int,
+                        help=f"requests a worker serves at once; beyond: 503 [{ENV_PREFIX}MAX_CONCURRENT] (default 64)")
+    limits.add_argument("--request-timeout", type=float,
+                        help=f"seconds a request may take, upload included [{ENV_PREFIX}REQUEST_TIMEOUT] (default 10)")
+    limits.add_argument("--header-timeout", type=float,
+                        help=f"seconds to send the request line and headers [{ENV_PREFIX}HEADER_TIMEOUT] (default 10)")
+    limits.add_argument("--max-url-bytes", type=int, help=f"longest request target [{ENV_PREFIX}MAX_URL_BYTES] "
+                        "(default 8192)")
+    limits.add_argument("--max-header-bytes", type=int,
+                        help=f"most header bytes in a request [{ENV_PREFIX}MAX_HEADER_BYTES] (default 65536)")
+    limits.add_argument("--graceful-shutdown", type=float,
+                        help=f"seconds in-flight requests get after SIGTERM [{ENV_PREFIX}GRACEFUL_SHUTDOWN] (default 15)")
     parser.set_defaults(handler=_serve)
