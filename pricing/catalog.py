@@ -110,10 +110,12 @@ class _Entry:
         self.key = f"{model.provider}/{model.id}"
         self.model = model
         periods: list[_PeriodSlot] = []
-        for i, period in enumerate(model.periods):
+        # Until the engine selects a currency, a model is priced from its first-listed price list.
+        listed = [p for p in model.periods if p.currency == model.periods[0].currency]
+        for i, period in enumerate(listed):
             until = period.until
-            if until is None and i + 1 < len(model.periods):
-                until = model.periods[i + 1].starts
+            if until is None and i + 1 < len(listed):
+                until = listed[i + 1].starts
             # One tzinfo object for every instant makes the comparisons on the quote path cheap.
             periods.append((
                 period.starts.astimezone(UTC),

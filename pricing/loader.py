@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from pricing.errors import CatalogError
-from pricing.schema import CatalogFile, Model, Period, Pricing, Rates, Tier, Window
+from pricing.schema import CatalogFile, Model, Period, Pricing, Rates, Route, Tier, Window
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -82,6 +82,8 @@ def _check_file(name: str, catalog: CatalogFile) -> None:
     if not _ID.match(catalog.provider):
         raise fail("$.provider", f"{catalog.provider!r} is not an id: use lower-case letters, digits, '.', '-', '_'")
     seen: set[str] = set()
+    #: Each lower-cased name of the file, and the id of the model it names.
+    owners: dict[str, str] = {}
     for i, model in enumerate(catalog.models):
         where = f"$.models[{i}]"
         if not _ID.match(model.id):
@@ -100,17 +102,56 @@ def _check_file(name: str, catalog: CatalogFile) -> None:
             if key in seen:
                 raise fail(path, f"name {label!r} is used twice in provider {catalog.provider!r}")
             seen.add(key)
+            owners[key] = model.id
         _check_periods(fail, where, model)
+        _check_shutdown(fail, where, model)
     for i, model in enumerate(catalog.models):
         twin = model.same_prices_as
         if twin is not None and (twin.lower() not in seen or twin in (model.id, *model.aliases)):
             raise fail(f"$.models[{i}].same_prices_as",
                        f"{twin!r} must name another model of provider {catalog.provider!r}")
+        _check_routes(fail, f"$.models[{i}]", model, owners, catalog.provider)
+
+
+def _check_shutdown(fail: Fail, where: str, model: Model) -> None:
+    if model.shutdown is None:
+        if model.shutdown_source is not None:
+            raise fail(f"{where}.shutdown_source", f"{model.id}: shutdown_source without shutdown; "
+                       "give the announced shutdown instant too")
+        return
+    _check_instant(fail, f"{where}.shutdown", model.shutdown)
+    if model.shutdown_source is None:
+        raise fail(f"{where}.shutdown_source", f"{model.id}: give the URL where the shutdown was announced")
+    if not model.shutdown_source.startswith(("https://", "http://")):
+        raise fail(f"{where}.shutdown_source",
+                   f"{model.id}: shutdown_source must be a URL, got {model.shutdown_source!r}")
+
+
+def _check_routes(fail: Fail, where: str, model: Model, owners: dict[str, str], provider: str) -> None:
+    previous: Route | None = None
+    for k, route in enumerate(model.routes):
+        at = f"{where}.routes[{k}]"
+        _check_instant(fail, f"{at}.from", route.starts)
+        if previous is not None and route.starts <= previous.starts:
+            raise fail(f"{at}.from", f"{model.id}: routes must be in time order; {route.starts} is not "
+                       f"after the previous route's start {previous.starts}")
+        target = owners.get(route.to.lower())
+        if target is None:
+            raise fail(f"{at}.to", f"{route.to!r} is not a model of provider {provider!r} in this file; "
+                       "a route names an id or alias of the same provider's file")
+        if target == model.id:
+            raise fail(f"{at}.to", f"{model.id}: a route must name another model, not the model itself")
+        if not route.source.startswith(("https://", "http://")):
+            raise fail(f"{at}.source", f"{model.id}: source must be the URL the route was read from, "
+                       f"got {route.source!r}")
+        previous = route
 
 
 def _check_periods(fail: Fail, where: str, model: Model) -> None:
-    previous: Period | None = None
+    # Each currency is its own price list: periods are ordered and must not overlap within one.
+    latest: dict[str, Period] = {}
     for j, period in enumerate(model.periods):
+        previous = latest.get(period.currency)
         at = f"{where}.periods[{j}]"
         _check_instant(fail, f"{at}.from", period.starts)
         if period.until is not None:
@@ -136,7 +177,7 @@ def _check_periods(fail: Fail, where: str, model: Model) -> None:
                 raise fail(f"{wat}.name", f"window name {window.name!r} is used twice in this period")
             names.add(window.name)
             _check_window(fail, wat, window)
-        previous = period
+        latest[period.currency] = period
 
 
 def _check_instant(fail: Fail, path: str, value: datetime) -> None:
@@ -194,3 +235,6 @@ def _check_window(fail: Fail, path: str, window: Window) -> None:
         _check_instant(fail, f"{path}.until", window.until)
     if window.starts is not None and window.until is not None and window.until <= window.starts:
         raise fail(f"{path}.until", "until must be after from")
+    for k in range(1, len(window.except_dates)):
+        if window.except_dates[k] <= window.except_dates[k - 1]:
+            raise fail(f"{path}.except_dates[{k}]", "list the dates once each, in ascending order")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -65,6 +65,10 @@ class Window(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
     starts: datetime | None = msgspec.field(default=None, name="from")
     until: datetime | None = None
     source: str | None = None
+    except_dates: Annotated[tuple[date, ...], msgspec.Meta(description=(
+        "Local dates (in the window's timezone), ascending, on which a window starting that day does "
+        "not apply: public holidays on which a weekday peak window is off, say."
+    ))] = ()
 
 
 class Period(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -80,6 +84,25 @@ class Period(Pricing, frozen=True, kw_only=True, forbid_unknown_fields=True):
     note: str = ""
 
 
+class Route(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """From ``from`` on, requests for the model's names are billed as another model of the provider.
+
+    A provider that retires a name and serves it with a newer model "billed at the new model's
+    rates" is written as a route: a quote for the old name at or after ``from`` is priced exactly as
+    ``to`` at that instant, and says so (``Quote.routed_from``).
+    """
+
+    starts: Annotated[datetime, msgspec.Meta(description=(
+        "The instant (with its UTC offset) from which the name is billed as `to`."
+    ))] = msgspec.field(name="from")
+    to: Annotated[str, msgspec.Meta(description=(
+        "The model the requests are billed as: an id or alias in the same provider's file."
+    ))]
+    source: Annotated[str, msgspec.Meta(description="The URL where the provider announced the route.")]
+    checked: Annotated[date, msgspec.Meta(description="The date the route was last checked against its source.")]
+    note: Annotated[str, msgspec.Meta(description="What the provider says, quoted where possible.")] = ""
+
+
 class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One model at one provider, with its price history, oldest period first."""
 
@@ -90,6 +113,17 @@ class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
     #: Another model of the same provider that is deliberately priced exactly like this one
     #: (a reasoning and a non-reasoning variant, say): ``catalog check`` then does not flag the pair.
     same_prices_as: str | None = None
+    routes: Annotated[tuple[Route, ...], msgspec.Meta(description=(
+        "Where the provider bills this model's names as another model, oldest first; the last one "
+        "started is in force."
+    ))] = ()
+    shutdown: Annotated[datetime | None, msgspec.Meta(description=(
+        "The shutdown instant the provider announced (kept as announced, even when past): after it, "
+        "without a route, the model has no price."
+    ))] = None
+    shutdown_source: Annotated[str | None, msgspec.Meta(description=(
+        "The URL where the shutdown was announced; required with `shutdown`."
+    ))] = None
     #: Filled in by the loader from the file's ``provider``.
     provider: str = ""
 

@@ -290,6 +290,8 @@ _BATCH = st.one_of(st.none(), pricings())
 def periods(draw: st.DrawFn, max_periods: int = 3) -> tuple[Period, ...]:
     """A price history: starts strictly increasing, each ``until`` (if set) at or before the next start."""
     starts = sorted(draw(_PERIOD_STARTS[max_periods]))
+    # One price list: each currency is a timeline of its own (see pricing.schema.Period.currency).
+    currency = draw(_CURRENCIES)
     result = []
     for i, start in enumerate(starts):
         limit = starts[i + 1] if i + 1 < len(starts) else start + timedelta(days=2 * 365)
@@ -309,7 +311,7 @@ def periods(draw: st.DrawFn, max_periods: int = 3) -> tuple[Period, ...]:
             until=until,
             source=draw(_SOURCES),
             checked=draw(_CHECKED),
-            currency=draw(_CURRENCIES),
+            currency=currency,
             batch=draw(_BATCH),
             windows=tuple(draw(windows(name, (start, until or limit))) for name in draw(_WINDOW_NAMES)),
             note=draw(_TEXT),

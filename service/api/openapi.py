@@ -45,7 +45,7 @@ from pricing import (
     Usage,
     Workload,
 )
-from pricing.schema import Window
+from pricing.schema import Route, Window
 from service.api import bodies
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.settings import MAX_BATCH, MAX_BODY_BYTES, MAX_COMPARE_MODELS
@@ -268,6 +268,8 @@ WindowDoc = described(Window, "A recurring time of day with its own rates (an of
     "starts": "First instant the window applies, if limited.",
     "until": "Instant the window stops applying (exclusive), if limited.",
     "source": "Where the window was published, if not the period's source.",
+    "except_dates": "Local dates (in `timezone`) on which a window starting that day does not apply "
+                    "(public holidays, say).",
 })
 PeriodDoc = described(Period, "The prices in force over [from, until).", {
     **_RATES,
@@ -281,6 +283,13 @@ PeriodDoc = described(Period, "The prices in force over [from, until).", {
     "windows": "Recurring discount windows whose rates replace the period's while they run.",
     "note": "Why the period exists (free text).",
 })
+RouteDoc = described(Route, "From `from` on, the model's names are billed as another model of the provider.", {
+    "starts": "The instant (RFC 3339) from which the name is billed as `to`.",
+    "to": "Id or alias of the provider's model the requests are billed as.",
+    "source": "URL where the provider announced the route.",
+    "checked": "Date the route was last checked against `source`.",
+    "note": "What the provider says (free text).",
+})
 ModelDoc = described(Model, "One model at one provider, with its dated price history.", {
     "id": "Canonical id, unique within the provider.",
     "periods": "Price periods, oldest first.",
@@ -288,6 +297,9 @@ ModelDoc = described(Model, "One model at one provider, with its dated price his
     "aliases": "Other names that resolve to this model (`provider/name` resolves too).",
     "same_prices_as": "Id of another model of the provider deliberately priced exactly like this one, if any.",
     "provider": "Id of the provider selling the model.",
+    "routes": "Instants from which the provider bills this model's names as another model, oldest first.",
+    "shutdown": "The shutdown instant the provider announced, if any; after it, without a route, no price.",
+    "shutdown_source": "URL where the shutdown was announced.",
 })
 ModelsResponseDoc = described(ModelsResponse, "The catalog's models.", {
     "models": "Models ordered by `provider/id`.",
