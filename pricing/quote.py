@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -47,6 +47,10 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     #: The prompt-size tier that applied, as ``">200000"``, if any.
     tier: str | None
     catalog_digest: str
+    routed_from: Annotated[str | None, msgspec.Meta(description=(
+        "When the name asked for is billed as another model (a route in the catalog): the canonical "
+        "id of the model asked for; `model` is then the model it is billed as. None otherwise."
+    ))] = None
 
 
 class RankedQuote(Quote, frozen=True, kw_only=True):

@@ -187,6 +187,8 @@ _QUOTE = {
     "window": "Name of the recurring discount window whose rates applied (e.g. `off-peak`), if any.",
     "tier": "The prompt-size tier that applied, as `>200000`, if any.",
     "catalog_digest": "SHA-256 of the catalog that held the price (see `GET /healthz`).",
+    "routed_from": "When the provider bills the name asked for as another model from some instant on: "
+                   "the canonical id of the model asked for (`model` is the one it is billed as); null otherwise.",
 }
 QuoteDoc = described(Quote, "An exact, itemised price, and everything needed to reproduce it.", _QUOTE)
 RankedQuoteDoc = described(RankedQuote, "A quote in a comparison, with its saving against the baseline.", {
@@ -214,6 +216,9 @@ _USAGE: dict[str, str | msgspec.Meta] = {
     "at": "When the requests run, RFC 3339 with an offset (`2025-01-31T12:00:00Z`); prices and discount "
           "windows in force then apply. Default: now.",
     "batch": "Price at the provider's batch-API rates (422 when the model has none).",
+    "currency": "The price list to quote from, an ISO 4217 code such as `CNY` (DeepSeek publishes yuan "
+                "prices too); default: the model's first-listed currency. 422 naming `currency` when the "
+                "model has no price list in it.",
 }
 UsageDoc = described(Usage, "A token profile without a model: counts per request, how many, when. "
                      "Unknown fields are refused.", _USAGE)
