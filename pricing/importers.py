@@ -1,17 +1,25 @@
 """Reading the price files other projects publish, to review our catalog against them.
 
 ``catalog diff`` compares our current rates with litellm's ``model_prices_and_context_window.json``
-(prices per token) or genai-prices' ``data.json`` (prices per million tokens). A user downloads
-those files; nothing here fetches anything. Their numbers are read as exact decimals (the JSON
-text, never a binary float) and scaled exactly to per-million rates.
+(prices per token) or genai-prices' ``data.json`` (prices per million tokens): a file the user
+downloaded, or, without one, the data the installed ``litellm`` and ``genai-prices`` packages ship
+(nothing here fetches anything). Their numbers are read as exact decimals (the JSON text, never a
+binary float) and scaled exactly to per-million rates.
+
+``reviewed-differences.toml`` (next to this module) records the differences a maintainer checked
+against the provider's page and kept, with the reason and source, so that ``unreviewed`` leaves only
+what is new.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterator, Mapping
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +120,54 @@ def read_litellm(path: Path) -> list[ExternalPrice]:
     return prices
 
 
+#: Where the installed litellm package keeps its price map (its offline copy of the JSON file).
+LITELLM_DATA = "litellm/model_prices_and_context_window_backup.json"
+
+
+def installed_litellm_path() -> Path:
+    """The price map inside the installed ``litellm`` package (read without importing litellm)."""
+    try:
+        dist = distribution("litellm")
+    except PackageNotFoundError:
+        raise CatalogError("litellm", "", "the litellm package is not installed: pip install litellm, "
+                           "or give the file with --litellm FILE") from None
+    path = Path(str(dist.locate_file(LITELLM_DATA)))
+    if not path.is_file():
+        raise CatalogError(str(path), "", f"litellm {dist.version} has no {LITELLM_DATA}; give the file "
+                           "with --litellm FILE")
+    return path
+
+
+def installed_genai_prices(at: datetime) -> list[ExternalPrice]:
+    """The prices the installed ``genai-prices`` package ships (as Python data), in force at ``at``."""
+    try:
+        from genai_prices.data import providers
+    except ImportError:
+        raise CatalogError("genai-prices", "", "the genai-prices package is not installed: pip install "
+                           "genai-prices, or give its data.json with --genai-prices FILE") from None
+    plain = [{"id": p.id, "models": [{"id": m.id, "match": _plain(m.match), "prices": _plain(m.prices)}
+                                     for m in p.models]} for p in providers]
+    return parse_genai_prices(plain, at, "genai_prices.data")
+
+
+def _plain(value: Any) -> Any:
+    """genai-prices' dataclasses as the JSON-like dicts its data.json holds (``or_`` is ``or``)."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) or (hasattr(value, "__dict__") and not isinstance(value, type)):
+        return {k.rstrip("_"): _plain(v) for k, v in vars(value).items()
+                if not k.startswith("_") and v is not None}
+    return value
+
+
 def read_genai_prices(path: Path, at: datetime) -> list[ExternalPrice]:
     """genai-prices' providers and models, each with the prices in force at ``at``."""
-    data = _load_json(path)
+    return parse_genai_prices(_load_json(path), at, str(path))
+
+
+def parse_genai_prices(data: Any, at: datetime, file: str) -> list[ExternalPrice]:
+    """``read_genai_prices`` of decoded data; ``file`` names it in errors."""
+    path = file
     providers = data.get("providers", data) if isinstance(data, Mapping) else data
     if not isinstance(providers, list):
         raise CatalogError(str(path), "$", "expected a list of providers (genai-prices' data.json)")
@@ -189,6 +242,7 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
     """Where ``theirs`` disagrees with our prices in force at ``at`` (now), model by model."""
     at = at or datetime.now(UTC)
     providers = set(catalog.providers())
+    known = set(catalog.names())
     differences: list[Difference] = []
     missing: list[str] = []
     matched = 0
@@ -197,6 +251,10 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
             continue
         model = None
         for name in (f"{price.provider}/{price.name}", f"{price.provider}/{price.name.split('/')[-1]}"):
+            # Looked up in the set first: a miss through catalog.model computes spelling suggestions,
+            # and thousands of their names are not ours.
+            if name.strip().lower() not in known:
+                continue
             try:
                 model = catalog.model(name)
                 break
@@ -223,3 +281,61 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
     # Several of their names can map to one of our models: report each disagreement once.
     differences = list({(d.model, d.field, d.theirs): d for d in differences}.values())
     return DiffReport(differences=differences, matched=matched, missing=sorted(set(missing)))
+
+
+# -- reviewed differences ------------------------------------------------------------------------
+
+#: The differences a maintainer checked and kept, shipped beside this module.
+REVIEWED = Path(__file__).with_name("reviewed-differences.toml")
+
+
+class Reviewed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One difference from another project's data, checked against the provider's page and kept."""
+
+    #: ``litellm`` or ``genai-prices``.
+    against: str
+    #: Our model, as ``provider/id``.
+    model: str
+    field: str
+    #: Their value and ours when reviewed (decimal strings per million tokens; "" for none): the
+    #: entry stops matching, and the difference shows again, when either changes.
+    theirs: str
+    ours: str
+    reason: str
+    source: str
+    checked: date
+
+
+class _ReviewedFile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reviewed: tuple[Reviewed, ...] = ()
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value.normalize():f}"
+
+
+def read_reviewed(path: Path = REVIEWED) -> tuple[Reviewed, ...]:
+    """The reviewed differences in ``path``; ``CatalogError`` names the entry and field on a bad one."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        entries = msgspec.convert(raw, _ReviewedFile).reviewed
+    except FileNotFoundError:
+        raise CatalogError(str(path), "", "no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(str(path), "", f"not valid TOML: {exc}") from None
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).partition(" - at `")
+        raise CatalogError(str(path), where.rstrip("`") or "$", message) from None
+    for i, entry in enumerate(entries):
+        if not entry.source.startswith(("https://", "http://")):
+            raise CatalogError(str(path), f"$.reviewed[{i}].source", "give the URL the difference was checked against")
+        if not entry.reason.strip():
+            raise CatalogError(str(path), f"$.reviewed[{i}].reason", "say why our value stands")
+    return entries
+
+
+def unreviewed(against: str, differences: Iterable[Difference], reviewed: Iterable[Reviewed]) -> list[Difference]:
+    """The ``differences`` (from ``against``'s data) that no reviewed entry records with both values."""
+    known = {(r.against, r.model, r.field, r.theirs, r.ours) for r in reviewed}
+    return [d for d in differences
+            if (against, d.model, d.field, _text(d.theirs), _text(d.ours)) not in known]

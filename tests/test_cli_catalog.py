@@ -59,7 +59,6 @@ def test_diff_genai_prices(capsys: pytest.CaptureFixture[str]) -> None:
         (["--litellm", str(FIXTURES / "litellm_truncated.json")], 1, "litellm_truncated.json: not valid JSON"),
         (["--genai-prices", str(FIXTURES / "genai_malformed.json")], 1, "expected a provider object"),
         (["--litellm", str(FIXTURES / "nope.json")], 1, "nope.json: no such file"),
-        ([], 2, "one of the arguments --litellm --genai-prices is required"),
     ],
 )
 def test_diff_bad_input_is_one_line(argv: list[str], status: int, message: str,
