@@ -388,7 +388,10 @@ class Catalog:
             except NoPriceError as exc:
                 raise _routed_error(asked, entry, at, exc) from None
         else:
-            slots = self._price_list(entry, usage.currency, at)
+            currency = usage.currency
+            # The default price list without a call: this is the path almost every quote takes.
+            slots = (entry.periods if currency is None or currency == entry.currency
+                     else self._price_list(entry, currency, at))
             _, until, period, windows, plan, batch = self._period(entry, slots, at)
         window_name = None
         if usage.batch:

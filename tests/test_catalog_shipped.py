@@ -14,9 +14,16 @@ MODELS = [pytest.param(m, id=f"{m.provider}/{m.id}") for m in CATALOG.models()]
 TICK = timedelta(microseconds=1)
 
 
-def _workload(model: Model, at, batch: bool = False) -> Workload:  # type: ignore[no-untyped-def]
+def _workload(model: Model, at, batch: bool = False, currency: str | None = None) -> Workload:  # type: ignore[no-untyped-def]
     return Workload(model=f"{model.provider}/{model.id}", input_tokens=10_000, cached_input_tokens=4_000,
-                    cache_write_tokens=1_000, output_tokens=2_000, requests=3, at=at, batch=batch)
+                    cache_write_tokens=1_000, output_tokens=2_000, requests=3, at=at, batch=batch,
+                    currency=currency)
+
+
+def _following(model: Model, i: int):  # type: ignore[no-untyped-def]
+    """The start of the next period in period ``i``'s price list (each currency is its own timeline)."""
+    currency = model.periods[i].currency
+    return next((p.starts for p in model.periods[i + 1:] if p.currency == currency), None)
 
 
 def test_the_catalog_is_broad() -> None:
@@ -30,19 +37,25 @@ def test_the_catalog_is_broad() -> None:
 def test_model_prices_in_every_period_and_not_before_launch(model: Model) -> None:
     for i, period in enumerate(model.periods):
         instants = [period.starts]
-        following = model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+        following = _following(model, i)
         end = period.until or following
         if end is not None:
             instants += [period.starts + (end - period.starts) / 2, end - TICK]
         for at in instants:
-            quote = CATALOG.quote(_workload(model, at))
+            quote = CATALOG.quote(_workload(model, at, currency=period.currency))
             assert quote.period_from == period.starts
             assert quote.source == period.source
+            assert quote.currency == period.currency
             assert quote.total > 0 or (period.input == 0 and period.output == 0)
             if period.batch is not None:
-                assert CATALOG.quote(_workload(model, at, batch=True)).batch
-    with pytest.raises(NoPriceError, match="no price before"):
-        CATALOG.quote(_workload(model, model.periods[0].starts - TICK))
+                assert CATALOG.quote(_workload(model, at, batch=True, currency=period.currency)).batch
+    firsts = {}
+    for period in model.periods:
+        firsts.setdefault(period.currency, period.starts)
+    for currency, first in firsts.items():
+        named = f"{currency} " if len(firsts) > 1 else ""
+        with pytest.raises(NoPriceError, match=f"no {named}price before"):
+            CATALOG.quote(_workload(model, first - TICK, currency=currency))
 
 
 WINDOWED = [p for p in MODELS if any(period.windows for period in p.values[0].periods)]  # type: ignore[attr-defined]
@@ -52,7 +65,7 @@ WINDOWED = [p for p in MODELS if any(period.windows for period in p.values[0].pe
 def test_windows_apply_at_their_first_start(model: Model) -> None:
     """At the first local start time of each window, a quote names an active window and uses its rates."""
     for i, period in enumerate(model.periods):
-        following = model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+        following = _following(model, i)
         end = min(filter(None, [period.until, following]), default=None)
         for window in period.windows:
             zone = ZoneInfo(window.timezone)
@@ -62,13 +75,14 @@ def test_windows_apply_at_their_first_start(model: Model) -> None:
             for offset in range(15):
                 candidate = datetime.combine(day + timedelta(days=offset), window.start, zone)
                 weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[candidate.weekday()]
-                if candidate >= begin and (not window.days or weekday in window.days):
+                if (candidate >= begin and (not window.days or weekday in window.days)
+                        and candidate.date() not in window.except_dates):
                     at = candidate
                     break
             assert at is not None, f"window {window.name!r} never starts within two weeks of {begin}"
             if (end is not None and at >= end) or (window.until is not None and at >= window.until):
                 continue  # the window ends before it first opens: nothing to price
-            quote = CATALOG.quote(_workload(model, at))
+            quote = CATALOG.quote(_workload(model, at, currency=period.currency))
             assert quote.window is not None, f"{window.name!r} should be active at {at}"
             active = next(w for w in period.windows if w.name == quote.window)
             assert {line.kind: line.rate for line in quote.lines}["output"] == active.output

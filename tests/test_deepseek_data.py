@@ -49,7 +49,8 @@ def instants(old: Catalog) -> Iterator[datetime]:
 
 def same(quote: Quote | str) -> object:
     if isinstance(quote, str):
-        return quote
+        # With its CNY list added, a model's error names the price list it has no price in.
+        return quote.replace("no USD price", "no price")
     window = None if quote.window is None else re.sub(r"-(weekdays|[123])$", "", quote.window)
     return msgspec.structs.replace(quote, window=window, catalog_digest="")
 
@@ -84,3 +85,24 @@ def test_a_holiday_is_off_peak_all_day(new: Catalog) -> None:
                                  at=datetime(2026, 10, 8, 2, tzinfo=UTC)))
     assert (holiday.window, str(holiday.total)) == (None, "0.60")
     assert (working.window, str(working.total)) == ("peak-am", "1.20")
+
+
+def test_a_cny_quote_from_the_chinese_price_list(new: Catalog) -> None:
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    q = new.quote(Workload(model="deepseek-v4-pro", input_tokens=1_000_000, cached_input_tokens=400_000,
+                           output_tokens=1_000_000, at=at, currency="CNY"))
+    # 600k uncached at 3 yuan, 400k cache hits at 0.025, 1M output at 6.
+    assert (q.currency, str(q.total)) == ("CNY", "7.810")
+    assert new.quote(Workload(model="deepseek-v4-pro", output_tokens=1_000_000, at=at)).currency == "USD"
+    night = new.quote(Workload(model="deepseek-chat", output_tokens=1_000_000, currency="CNY",
+                               at=datetime(2025, 3, 1, 18, tzinfo=UTC)))
+    assert (night.window, str(night.total)) == ("off-peak", "4")
+
+
+def test_cny_prices_that_are_not_sourced_do_not_quote(new: Catalog) -> None:
+    with pytest.raises(NoPriceError, match="no CNY price after 2026-08-16T16:00:00"):
+        new.quote(Workload(model="deepseek-v4-pro", output_tokens=1, currency="CNY",
+                           at=datetime(2026, 8, 16, 16, tzinfo=UTC)))
+    with pytest.raises(NoPriceError, match="no price list in CNY; it is priced in USD"):
+        new.quote(Workload(model="deepseek-flash", output_tokens=1, currency="CNY",
+                           at=datetime(2026, 11, 1, tzinfo=UTC)))

@@ -101,8 +101,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = group.add_parser(
         "check", help="validate and lint a catalog file or folder",
         description="Load a catalog (exit 1 with the loader's error if it does not load), then warn about "
-                    "prices not checked for a long time, cache reads dearer than input, copy-pasted "
-                    "histories and gaps. Warnings do not change the exit status unless --strict.")
+                    "prices and routes not checked for a long time, cache reads dearer than input, copy-pasted "
+                    "histories, gaps, models still priced after their announced shutdown, and aliases another "
+                    "provider's model answers to. Warnings do not change the exit status unless --strict.")
     check.add_argument("path", nargs="?", help="a catalog file or folder (default: the embedded catalog)")
     check.add_argument("--max-age-days", type=int, default=STALE_AFTER_DAYS,
                        help=f"warn about prices checked longer ago than this (default {STALE_AFTER_DAYS})")
