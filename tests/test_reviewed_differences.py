@@ -29,7 +29,7 @@ from service.cli import main
 
 #: The instants diffed: 20:00 (off-peak) and 10:00 (peak) in Beijing on a working Tuesday.
 DIFF_AT = (datetime(2026, 12, 1, 12, tzinfo=UTC), datetime(2026, 12, 1, 2, tzinfo=UTC))
-REVIEWED_PROVIDERS = {"deepseek"}
+REVIEWED_PROVIDERS = {"deepseek", "google", "mistral", "xai", "vertex"}
 DATA = Path(__file__).parents[1] / "pricing" / "data"
 
 
