@@ -257,6 +257,9 @@ def stretches(catalog: Catalog, model: str, usage: Usage, start: datetime, end: 
     """``[start, end)`` cut where the price of one ``usage`` request on ``model`` changes."""
     if usage.at is not None:
         raise InvalidWorkloadError("usage.at", "a projection has a span: use from/until, not at")
+    if usage.requests != 1:
+        raise InvalidWorkloadError("usage.requests", "give the number of requests as requests (or a rate), "
+                                   "not in the token profile")
     fields = msgspec.structs.asdict(usage) | {"requests": 1, "at": None}
 
     def quote(at: datetime) -> Quote:

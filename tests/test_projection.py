@@ -309,6 +309,8 @@ def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> Non
 def test_a_profile_with_an_instant_is_refused() -> None:
     with pytest.raises(InvalidWorkloadError, match="from/until"):
         project(CATALOG, "tidal", Usage(at=START), START, START + MINUTE, requests=1)
+    with pytest.raises(InvalidWorkloadError, match="not in the token profile"):
+        project(CATALOG, "tidal", Usage(requests=5), START, START + MINUTE, requests=1)
 
 
 
