@@ -48,6 +48,7 @@ class QuoteWire(msgspec.Struct, frozen=True):
     lines: tuple[LineWire, ...]
     total: str
     savings_percent: str | None = None
+    routed_from: str | None = None
 
 
 class BatchWire(msgspec.Struct, frozen=True):
@@ -173,7 +174,9 @@ def check_quote_usage(quote: QuoteWire, usage: UsageSpec, where: str = "quote") 
 
 
 def _check_model(quote: QuoteWire, name: str, where: str) -> None:
-    if f"{quote.provider}/{quote.model}" != name:
+    # A name billed as another model (a route) is quoted as that model, saying what was asked for.
+    asked = quote.model if quote.routed_from is None else quote.routed_from
+    if f"{quote.provider}/{asked}" != name:
         raise CheckError(f"{where}: quoted {quote.provider}/{quote.model}, asked for {name}")
 
 

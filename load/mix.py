@@ -48,13 +48,19 @@ class WindowView(RatesView, frozen=True, kw_only=True):
     days: tuple[str, ...] = ()
     starts: datetime | None = msgspec.field(default=None, name="from")
     until: datetime | None = None
+    except_dates: tuple[date, ...] = ()
 
 
 class PeriodView(RatesView, frozen=True, kw_only=True):
     starts: datetime = msgspec.field(name="from")
     until: datetime | None = None
+    currency: str = "USD"
     batch: RatesView | None = None
     windows: tuple[WindowView, ...] = ()
+
+
+class RouteView(msgspec.Struct, frozen=True, kw_only=True):
+    starts: datetime = msgspec.field(name="from")
 
 
 class ModelView(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,10 +68,24 @@ class ModelView(msgspec.Struct, frozen=True, kw_only=True):
     provider: str
     periods: tuple[PeriodView, ...]
     aliases: tuple[str, ...] = ()
+    routes: tuple[RouteView, ...] = ()
+    shutdown: datetime | None = None
 
     @property
     def key(self) -> str:
         return f"{self.provider}/{self.id}"
+
+    @property
+    def price_list(self) -> tuple[PeriodView, ...]:
+        """The periods a workload without ``currency`` is priced from: the first-listed currency's."""
+        first = self.periods[0].currency
+        return tuple(p for p in self.periods if p.currency == first)
+
+    @property
+    def ends(self) -> datetime | None:
+        """Where the model's own prices stop: its first route starts, or it is shut down."""
+        stops = [r.starts for r in self.routes[:1]] + ([self.shutdown] if self.shutdown is not None else [])
+        return min(stops) if stops else None
 
 
 class ModelsView(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,17 +120,19 @@ class Span(msgspec.Struct, frozen=True, kw_only=True):
     window: str | None = None
 
 
-def _period_end(model: ModelView, i: int) -> datetime | None:
-    """Where period ``i`` ends (``None``: it has not). ``until`` defaults to the next period's start."""
-    period = model.periods[i]
-    if period.until is not None:
-        return period.until
-    return model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+def _period_end(periods: Sequence[PeriodView], i: int, ends: datetime | None) -> datetime | None:
+    """Where period ``i`` ends (``None``: it has not). ``until`` defaults to the next period's start;
+    nothing is priced from ``ends`` (a route or a shutdown) on."""
+    period = periods[i]
+    end = period.until if period.until is not None else periods[i + 1].starts if i + 1 < len(periods) else None
+    if ends is None:
+        return end
+    return ends if end is None else min(end, ends)
 
 
 def _window_occurrence(window: WindowView, zone: ZoneInfo, day: date) -> tuple[datetime, datetime] | None:
     """The window's run that starts on local ``day``, in UTC, or ``None`` if it does not run that day."""
-    if window.days and WEEKDAYS[day.weekday()] not in window.days:
+    if (window.days and WEEKDAYS[day.weekday()] not in window.days) or day in window.except_dates:
         return None
     start = datetime.combine(day, window.start, tzinfo=zone)
     end_day = day if window.end > window.start else day + timedelta(days=1)
@@ -151,8 +173,9 @@ def spans(models: Sequence[ModelView], now: datetime) -> tuple[Span, ...]:
     past its start, for a price announced for later)."""
     out: list[Span] = []
     for model in models:
-        for i, period in enumerate(model.periods):
-            end = _period_end(model, i)
+        periods, ends = model.price_list, model.ends
+        for i, period in enumerate(periods):
+            end = _period_end(periods, i, ends)
             hi = end if end is not None else max(now, period.starts) + HORIZON
             if hi <= period.starts:
                 continue
@@ -175,8 +198,9 @@ def priced_at(models: Sequence[ModelView], at: datetime, batch: bool = False) ->
     """The models with a price at ``at`` (a batch price, for batch), as the service's compare finds them."""
     keys = []
     for model in models:
-        for i, period in enumerate(model.periods):
-            end = _period_end(model, i)
+        periods, ends = model.price_list, model.ends
+        for i, period in enumerate(periods):
+            end = _period_end(periods, i, ends)
             if period.starts <= at and (end is None or at < end):
                 if not batch or period.batch is not None:
                     keys.append(model.key)

@@ -14,12 +14,13 @@ from pricing.errors import (
     CatalogError,
     InvalidWorkloadError,
     NoBatchPriceError,
+    NoCurrencyPriceError,
     NoPriceError,
     PricingError,
     UnknownModelError,
 )
 from pricing.quote import Line, Quote, RankedQuote, round_money, round_quote
-from pricing.schema import CatalogFile, Model, Period, Pricing, Rates, Tier, Window
+from pricing.schema import CatalogFile, Model, Period, Pricing, Rates, Route, Tier, Window
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Usage, Workload
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "Line",
     "Model",
     "NoBatchPriceError",
+    "NoCurrencyPriceError",
     "NoPriceError",
     "Period",
     "Pricing",
@@ -40,6 +42,7 @@ __all__ = [
     "Quote",
     "RankedQuote",
     "Rates",
+    "Route",
     "Tier",
     "UnknownModelError",
     "Usage",

@@ -27,13 +27,14 @@ from pricing.errors import (
     CatalogError,
     InvalidWorkloadError,
     NoBatchPriceError,
+    NoCurrencyPriceError,
     NoPriceError,
     PricingError,
     UnknownModelError,
 )
 from pricing.loader import digest_of, parse_catalog_file, read_catalog_files
 from pricing.quote import Line, Quote, RankedQuote
-from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
+from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Route, Window
 from pricing.workload import Usage, Workload
 from pricing.zones import offset_changes
 
@@ -59,8 +60,11 @@ _Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, str | None]
 #: (threshold, whether the threshold itself is in the tier, row).
 _Plan = tuple[_Row, tuple[tuple[int, bool, _Row], ...]]
 #: A window laid out for the quote path: name, from, until, zone (None: UTC), weekdays it starts on,
-#: start and end as microseconds of the local day, and its plan.
-_WindowPlan = tuple[str, datetime | None, datetime | None, tzinfo | None, frozenset[int], int, int, _Plan]
+#: start and end as microseconds of the local day, the local days it does not start on (as
+#: ``date.toordinal()``), and its plan.
+_WindowPlan = tuple[
+    str, datetime | None, datetime | None, tzinfo | None, frozenset[int], int, int, frozenset[int], _Plan
+]
 #: A period laid out for the quote path: from, until (explicit, or the next period's from), the
 #: period, its windows, its plan and its batch plan.
 _PeriodSlot = tuple[datetime, datetime | None, Period, tuple[_WindowPlan, ...], _Plan, _Plan | None]
@@ -99,55 +103,72 @@ def _window_plan(w: Window) -> _WindowPlan:
         frozenset(WEEKDAYS.index(d) for d in (w.days or WEEKDAYS)),
         _micros(w.start),
         _micros(w.end),
+        frozenset(d.toordinal() for d in w.except_dates),
         _plan(w),
     )
 
 
-class _Entry:
-    """A model with its periods laid out for the quote path."""
+def _slots(periods: Sequence[Period]) -> tuple[_PeriodSlot, ...]:
+    """One price list (one currency's periods, oldest first) laid out newest first."""
+    slots: list[_PeriodSlot] = []
+    for i, period in enumerate(periods):
+        until = period.until
+        if until is None and i + 1 < len(periods):
+            until = periods[i + 1].starts
+        # One tzinfo object for every instant makes the comparisons on the quote path cheap.
+        slots.append((
+            period.starts.astimezone(UTC),
+            None if until is None else until.astimezone(UTC),
+            period,
+            tuple(_window_plan(w) for w in period.windows),
+            _plan(period),
+            None if period.batch is None else _plan(period.batch),
+        ))
+    # Newest first: most quotes are for recent instants.
+    return tuple(reversed(slots))
 
-    __slots__ = ("key", "model", "periods")
+
+class _Entry:
+    """A model with its price lists laid out for the quote path."""
+
+    __slots__ = ("currency", "ends", "key", "lists", "model", "periods", "routes", "shutdown")
 
     def __init__(self, model: Model) -> None:
         self.key = f"{model.provider}/{model.id}"
         self.model = model
-        periods: list[_PeriodSlot] = []
-        # Until the engine selects a currency, a model is priced from its first-listed price list.
-        listed = [p for p in model.periods if p.currency == model.periods[0].currency]
-        for i, period in enumerate(listed):
-            until = period.until
-            if until is None and i + 1 < len(listed):
-                until = listed[i + 1].starts
-            # One tzinfo object for every instant makes the comparisons on the quote path cheap.
-            periods.append((
-                period.starts.astimezone(UTC),
-                None if until is None else until.astimezone(UTC),
-                period,
-                tuple(_window_plan(w) for w in period.windows),
-                _plan(period),
-                None if period.batch is None else _plan(period.batch),
-            ))
-        # Newest first: most quotes are for recent instants.
-        self.periods = tuple(reversed(periods))
+        by_currency: dict[str, list[Period]] = {}
+        for period in model.periods:
+            by_currency.setdefault(period.currency, []).append(period)
+        #: Each currency's price list; the first-listed currency is the default.
+        self.lists = {currency: _slots(periods) for currency, periods in by_currency.items()}
+        self.currency = model.periods[0].currency
+        self.periods = self.lists[self.currency]
+        self.shutdown = None if model.shutdown is None else model.shutdown.astimezone(UTC)
+        #: (from, target, route), newest first; filled in by the Catalog, which knows every entry.
+        self.routes: tuple[tuple[datetime, _Entry, Route], ...] = ()
+        #: The first instant at which the model's own prices stop applying (a route starts or the
+        #: model is shut down): the quote path compares against this one instant only.
+        self.ends: datetime | None = self.shutdown
 
 
 def _window_active(window: _WindowPlan, at: datetime) -> bool:
-    _, starts, until, zone, days, start, end, _ = window
+    _, starts, until, zone, days, start, end, excepted, _ = window
     if (starts is not None and at < starts) or (until is not None and at >= until):
         return False
     local = at if zone is None and at.tzinfo is UTC else at.astimezone(zone or UTC)
     now = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
     weekday = local.weekday()
     if start < end:
-        return start <= now < end and weekday in days
+        return start <= now < end and weekday in days and not (excepted and local.toordinal() in excepted)
     # The window runs past midnight: the evening part starts today, the morning part began yesterday.
     if now >= start:
-        return weekday in days
-    return now < end and (weekday - 1) % 7 in days
+        return weekday in days and not (excepted and local.toordinal() in excepted)
+    return (now < end and (weekday - 1) % 7 in days
+            and not (excepted and local.toordinal() - 1 in excepted))
 
 
 def _window_boundaries(window: _WindowPlan, start: datetime, end: datetime) -> set[datetime]:
-    _, starts, until, zone, _, begin, finish, _ = window
+    _, starts, until, zone, _, begin, finish, _, _ = window
     found = {t for t in (starts, until) if t is not None}
     if (starts is not None and starts >= end) or (until is not None and until <= start):
         return found
@@ -199,6 +220,26 @@ class Catalog:
                 self._names[name] = self._by_key[(makers or list(keys))[0]]
             else:
                 self._names[name] = tuple(sorted(keys))
+        for entry in self._entries:
+            self._link_routes(entry)
+
+    def _link_routes(self, entry: _Entry) -> None:
+        model = entry.model
+        if not model.routes:
+            return
+        own = {label.lower(): e for e in self._entries if e.model.provider == model.provider
+               for label in (e.model.id, *e.model.aliases)}
+        routes = []
+        for route in model.routes:
+            target = own.get(route.to.lower())
+            if target is None or target is entry:
+                # The loader checks this per file; a Catalog built from Models directly is checked here.
+                raise CatalogError(entry.key, "routes", f"route to {route.to!r}: not another model of "
+                                   f"provider {model.provider!r}")
+            routes.append((route.starts.astimezone(UTC), target, route))
+        entry.routes = tuple(reversed(routes))
+        first = routes[0][0]
+        entry.ends = first if entry.shutdown is None else min(first, entry.shutdown)
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -259,11 +300,19 @@ class Catalog:
         """Every name that resolves, lower-cased."""
         return tuple(sorted(self._names))
 
-    def period_at(self, name: str, at: datetime) -> Period:
-        """The price period of model ``name`` in force at ``at`` (timezone aware)."""
+    def period_at(self, name: str, at: datetime, currency: str | None = None) -> Period:
+        """The price period a quote for ``name`` at ``at`` (timezone aware) would use.
+
+        After a route starts that is the target model's period; after a shutdown there is none.
+        ``currency`` picks the price list as ``Workload.currency`` does.
+        """
         if at.tzinfo is None or at.utcoffset() is None:
             raise NoPriceError(name, at, "the instant must be timezone aware")
-        _starts, _until, period, _windows, _rates, _batch_rates = self._period(self._entry(name), at)
+        entry = self._entry(name)
+        if entry.ends is not None and at >= entry.ends:
+            entry = self._redirect(entry, at)
+        _starts, _until, period, _windows, _rates, _batch_rates = self._period(
+            entry, self._price_list(entry, currency, at), at)
         return period
 
     def _entry(self, name: str) -> _Entry:
@@ -282,17 +331,58 @@ class Catalog:
         return found
 
     @staticmethod
-    def _period(entry: _Entry, at: datetime) -> _PeriodSlot:
-        for slot in entry.periods:
+    def _price_list(entry: _Entry, currency: str | None, at: datetime) -> tuple[_PeriodSlot, ...]:
+        if currency is None or currency == entry.currency:
+            return entry.periods
+        slots = entry.lists.get(currency)
+        if slots is None:
+            raise NoCurrencyPriceError(entry.key, at, currency, tuple(entry.lists))
+        return slots
+
+    @staticmethod
+    def _period(entry: _Entry, slots: tuple[_PeriodSlot, ...], at: datetime) -> _PeriodSlot:
+        for slot in slots:
             starts, until, _period, _windows, _rates, _batch_rates = slot
             if at >= starts:
                 if until is not None and at >= until:
-                    raise NoPriceError(entry.key, at, f"{entry.key} has no price after {until.isoformat()}"
-                                       " (retired, or a gap in its sourced history)")
+                    raise NoPriceError(entry.key, at, f"{entry.key} has no {_list_name(entry, slot)}price "
+                                       f"after {until.isoformat()} (retired, or a gap in its sourced history)")
                 return slot
-        first, _until, _period, _windows, _rates, _batch_rates = entry.periods[-1]
-        raise NoPriceError(entry.key, at, f"{entry.key} has no price before {first.isoformat()} "
-                          "(its launch, or the earliest price a source shows)")
+        first = slots[-1]
+        starts, _until, _period, _windows, _rates, _batch_rates = first
+        raise NoPriceError(entry.key, at, f"{entry.key} has no {_list_name(entry, first)}price before "
+                           f"{starts.isoformat()} (its launch, or the earliest price a source shows)")
+
+    @staticmethod
+    def _route_in_force(entry: _Entry, at: datetime) -> tuple[datetime, _Entry, Route] | None:
+        for route in entry.routes:
+            starts, _target, _route = route
+            if at >= starts:
+                return route
+        return None
+
+    def _redirect(self, entry: _Entry, at: datetime) -> _Entry:
+        """The entry that prices ``entry``'s name at ``at``, once ``at`` is past ``entry.ends``."""
+        found = self._route_in_force(entry, at)
+        if found is None:
+            shutdown = entry.shutdown
+            assert shutdown is not None  # ends is the first route's start or the shutdown
+            raise NoPriceError(entry.key, at, f"{entry.key} was shut down on {shutdown.date()} "
+                               f"({shutdown.isoformat()}, {entry.model.shutdown_source}): it has no price "
+                               f"after that; price the model that replaces it")
+        starts, target, _ = found
+        if target.ends is not None and at >= target.ends:
+            if self._route_in_force(target, at) is not None:
+                raise NoPriceError(entry.key, at, f"{entry.key} is billed as {target.key} from "
+                                   f"{starts.isoformat()}, and {target.key} is itself billed as another model "
+                                   f"at {at.isoformat()}: a route must name the model that prices it (fix "
+                                   "the catalog: route to the final model)")
+            try:
+                self._redirect(target, at)
+            except NoPriceError as exc:
+                raise NoPriceError(entry.key, at, f"{entry.key} is billed as {target.key} from "
+                                   f"{starts.isoformat()}, but {exc.reason}") from None
+        return target
 
     def price_boundaries(self, name: str, start: datetime, end: datetime) -> tuple[datetime, ...]:
         """The UTC instants in ``(start, end)`` at which the price of ``name`` may change, in order.
@@ -360,16 +450,29 @@ class Catalog:
         return quotes
 
     def _quote(self, entry: _Entry, usage: Usage, at: datetime) -> Quote:
-        _, until, period, windows, plan, batch = self._period(entry, at)
+        routed_from = None
+        if entry.ends is not None and at >= entry.ends:
+            asked = entry
+            entry = self._redirect(entry, at)
+            routed_from = asked.model.id
+            try:
+                slots = self._price_list(entry, usage.currency, at)
+                _, until, period, windows, plan, batch = self._period(entry, slots, at)
+            except NoPriceError as exc:
+                raise _routed_error(asked, entry, at, exc) from None
+        else:
+            slots = self._price_list(entry, usage.currency, at)
+            _, until, period, windows, plan, batch = self._period(entry, slots, at)
         window_name = None
         if usage.batch:
             if batch is None:
-                raise NoBatchPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
+                error = NoBatchPriceError(entry.key, at, f"{entry.key} has no batch price at {at.isoformat()}")
+                raise error if routed_from is None else _routed_error(asked, entry, at, error)
             plan = batch
         else:
             for window in windows:
                 if _window_active(window, at):
-                    window_name, _starts, _until, _zone, _days, _start, _end, plan = window
+                    window_name, _starts, _until, _zone, _days, _start, _end, _excepted, plan = window
                     break
         row, tiers = plan
         prompt = usage.input_tokens
@@ -425,6 +528,7 @@ class Catalog:
             window=window_name,
             tier=tier_name,
             catalog_digest=self.digest,
+            routed_from=routed_from,
         )
 
     def compare(
@@ -446,7 +550,11 @@ class Catalog:
         if isinstance(models, str):
             # A lone string is a sequence of one-letter "names": refuse it rather than look those up.
             raise InvalidWorkloadError("models", f"must be a list of model names, got the string {models!r}")
-        candidates = list(self._entries) if models is None else [self._entry(name) for name in models]
+        if models is None:
+            # A name billed as another model at that instant would list the other model twice.
+            candidates = [e for e in self._entries if self._route_in_force(e, at) is None]
+        else:
+            candidates = [self._entry(name) for name in models]
         quotes: dict[str, Quote] = {}
         for entry in candidates:
             if entry.key in chosen:
@@ -466,6 +574,23 @@ class Catalog:
         ]
         ranked.sort(key=lambda q: (q.currency, q.total, q.provider, q.model))
         return tuple(ranked)
+
+
+def _list_name(entry: _Entry, slot: _PeriodSlot) -> str:
+    """The currency to name in an error (``"CNY "``), when the model has several price lists."""
+    _starts, _until, period, _windows, _rates, _batch_rates = slot
+    return f"{period.currency} " if len(entry.lists) > 1 else ""
+
+
+def _routed_error(asked: _Entry, target: _Entry, at: datetime, exc: NoPriceError) -> NoPriceError:
+    """``exc`` (raised pricing ``target``) as the error of the name asked for, saying it was routed."""
+    route = Catalog._route_in_force(asked, at)
+    assert route is not None
+    starts, _target, _route = route
+    reason = f"{asked.key} is billed as {target.key} from {starts.isoformat()}, and {exc.reason}"
+    if isinstance(exc, NoCurrencyPriceError):
+        return NoCurrencyPriceError(asked.key, at, exc.currency, exc.available, reason=reason)
+    return type(exc)(asked.key, at, reason)
 
 
 def _savings(quote: Quote, base: Quote | None) -> Decimal | None:

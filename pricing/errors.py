@@ -59,6 +59,19 @@ class NoBatchPriceError(NoPriceError):
     """The model has a price at that instant, but no batch-API price."""
 
 
+class NoCurrencyPriceError(NoPriceError):
+    """The model has no price list in the currency asked for; ``available`` lists the ones it has."""
+
+    def __init__(
+        self, model: str, at: datetime | None, currency: str, available: Sequence[str], reason: str | None = None
+    ) -> None:
+        self.currency = currency
+        self.available = tuple(available)
+        super().__init__(model, at, reason or (
+            f"{model} has no price list in {currency}; it is priced in {', '.join(self.available)} "
+            f"(set currency to one of them, or leave it out for {self.available[0]})"))
+
+
 class CatalogError(PricingError):
     """A catalog file is malformed; the message names the file and the field."""
 

@@ -56,6 +56,9 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         "Name of the recurring window whose rates applied (an off-peak discount, e.g. `off-peak`), if any.")]
     tier: Annotated[str | None, _doc("The prompt-size tier that applied, as `>200000`, if any.")]
     catalog_digest: Annotated[str, _doc("SHA-256 of the catalog that held the price (see `GET /healthz`).")]
+    routed_from: Annotated[str | None, _doc(
+        "When the name asked for is billed as another model (a route in the catalog): the canonical id of "
+        "the model asked for; `model` is then the model it is billed as. Null otherwise.")] = None
 
 
 class RankedQuote(Quote, frozen=True, kw_only=True):

@@ -37,6 +37,10 @@ def _check_count(field: str, value: object, low: int, high: int) -> None:
         raise InvalidWorkloadError(field, f"must be <= {high:_}, got {value:_}")
 
 
+def _is_currency(value: object) -> bool:
+    return type(value) is str and len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()
+
+
 class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A token profile: counts per request, how many requests, when and how they run. Unknown fields are
     refused.
@@ -62,13 +66,16 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
         "windows in force then apply. Default (null): now."))] = None
     batch: Annotated[bool, msgspec.Meta(description=(
         "Price at the provider's batch-API rates (refused when the model has none then)."))] = False
+    currency: Annotated[str | None, msgspec.Meta(description=(
+        "The price list to quote from, as an ISO 4217 code (`CNY` for DeepSeek's yuan prices, say); "
+        "null: the model's first-listed currency."))] = None
 
     def __post_init__(self) -> None:
         # Every service request builds one of these: check the valid case in one expression, and
         # walk the fields one by one (to name the culprit) only when it fails.
         inp, cached, written, written_1h = (self.input_tokens, self.cached_input_tokens,
                                             self.cache_write_tokens, self.cache_write_1h_tokens)
-        out, n, at = self.output_tokens, self.requests, self.at
+        out, n, at, currency = self.output_tokens, self.requests, self.at, self.currency
         if (
             type(inp) is int and type(cached) is int and type(written) is int and type(written_1h) is int
             and type(out) is int and type(n) is int and type(self.batch) is bool
@@ -76,6 +83,7 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
             and cached + written + written_1h <= inp <= MAX_TOKENS
             and 0 <= out <= MAX_TOKENS and 1 <= n <= MAX_REQUESTS
             and (at is None or (type(at) is datetime and (at.tzinfo is UTC or at.utcoffset() is not None)))
+            and (currency is None or _is_currency(currency))
         ):
             return
         self._explain()
@@ -102,6 +110,10 @@ class Usage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
                 )
         if type(self.batch) is not bool:
             raise InvalidWorkloadError("batch", f"must be true or false, got {self.batch!r}")
+        if self.currency is not None and not _is_currency(self.currency):
+            raise InvalidWorkloadError(
+                "currency", f"must be an ISO 4217 code in capitals such as 'USD' or 'CNY', got {self.currency!r}"
+            )
 
 
 class Workload(Usage, frozen=True, kw_only=True, forbid_unknown_fields=True):

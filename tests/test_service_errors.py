@@ -236,7 +236,7 @@ def test_wrong_method_is_405(client: TestClient[Any], method: str, path: str, al
     assert allowed in r.headers["allow"] and allowed in p["detail"]
 
 
-@pytest.mark.parametrize("path", ["/", "/v2/quotes", "/v1/quote", "/v1/modelz", "/healthz/x"])
+@pytest.mark.parametrize("path", ["/index.html", "/v2/quotes", "/v1/quote", "/v1/modelz", "/healthz/x"])  # "/" is the page
 def test_unknown_path_is_404(client: TestClient[Any], path: str) -> None:
     r = client.get(path)
     assert r.status_code == 404

@@ -111,7 +111,8 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz", "/v1/projections", "/v1/budgets", "/v1/plans"}
+                          "/v1/models/{name}", "/healthz", "/v1/selfhost", "/v1/projections", "/v1/budgets",
+                          "/v1/plans"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -205,6 +206,11 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
     ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
     ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
     ("/healthz", "get"): {},
+    ("/v1/selfhost", "post"): {
+        400: ("POST", "/v1/selfhost", b"[1,"),
+        413: ("POST", "/v1/selfhost", _BIG),
+        422: ("POST", "/v1/selfhost", b'{"usage": {}, "hours": "24", "profile": "nope", "gpu_hour_price": "2"}'),
+    },
     **{(path, "post"): {
         400: ("POST", path, b'{"model": '),
         404: ("POST", path, b'{"model": "nope", ' + rest),
@@ -295,14 +301,16 @@ def test_the_model_name_parameter(document: dict[str, Any], client: TestClient[A
 
 
 def test_the_documents_need_no_network(client: TestClient[Any], document: dict[str, Any]) -> None:
-    """JSON and YAML are built in-process from the routes; only the HTML pages load scripts from a CDN."""
+    """JSON and YAML are built in-process from the routes; the HTML pages load their scripts from the
+    service (tests/test_page_browser.py watches the browser's requests)."""
     r = client.get("/schema/openapi.yaml")
     # The registered media type of an OpenAPI document in YAML.
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.oai.openapi")
     assert yaml.safe_load(r.text) == document
     assert all(ref.startswith("#/") for where, ref in nodes(document) if where.endswith("/$ref"))
-    hosts = set(re.findall(r"https://([^/\"']+)/", client.get("/schema").text))
-    assert hosts == {"cdn.jsdelivr.net"}, hosts  # what README says the interactive page needs
+    for page in ("/schema", "/schema/redoc"):
+        outside = re.findall(r"""(?:src|href)=["']((?:https?:)?//[^"']*)""", client.get(page).text)
+        assert outside == [], (page, outside)  # README: the interactive pages work offline
 
 
 def test_every_reference_resolves(document: dict[str, Any]) -> None:

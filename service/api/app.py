@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from pricing import Catalog, Model, PricingError, Quote, UnknownModelError, Workload
 from service import responses
-from service.api import bodies, openapi, projections
+from service.api import bodies, docs_assets, openapi, page, projections, selfhost
 from service.api.bodies import content_type, decode, require_json
 from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
 from service.api.problems import (
@@ -112,7 +112,9 @@ def create_app(catalog: Catalog) -> Litestar:
     health = responses.encode_health(catalog)
     return Litestar(
         route_handlers=[quote, quote_batch, compare, models, model, healthz,
-                        *projections.routes(lambda: catalog)],
+                        *selfhost.routes(lambda: catalog),
+                        *projections.routes(lambda: catalog),
+                        *page.routes(lambda: catalog), *docs_assets.routes(lambda: catalog)],
         exception_handlers={
             ProblemError: handle_problem,
             HTTPException: handle_http_exception,

@@ -23,13 +23,14 @@ from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
+from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.openapi.spec import Example, License, OpenAPIResponse, OpenAPIType, Operation, Schema, Tag
 from litestar.params import Body, Parameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
 from pricing import MAX_TOKENS
+from service.api import docs_assets
 from service.api.problems import PROBLEM_JSON, Problem
 from service.api.settings import MAX_BATCH, MAX_BODY_BYTES
 
@@ -205,9 +206,8 @@ def openapi_config() -> OpenAPIConfig:
         use_handler_docstrings=True,  # each operation's description is its handler's docstring
         operation_id_creator=_operation_id,
         # The JSON and YAML documents are built in-process (PyYAML is a dependency of Litestar's):
-        # they work offline. The HTML pages load their scripts from CDNs (see README).
-        render_plugins=[SwaggerRenderPlugin(path=["/", "/swagger"]), RedocRenderPlugin(path="/redoc"),
-                        PortableYamlRenderPlugin()],
+        # they work offline, and so do the HTML pages (their assets: service/api/docs_assets.py).
+        render_plugins=[*docs_assets.render_plugins(), PortableYamlRenderPlugin()],
     )
 
 

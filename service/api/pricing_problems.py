@@ -9,6 +9,7 @@ from pricing import (
     Catalog,
     InvalidWorkloadError,
     NoBatchPriceError,
+    NoCurrencyPriceError,
     NoPriceError,
     PricingError,
     UnknownModelError,
@@ -25,6 +26,8 @@ def model_problem(exc: UnknownModelError, field: str | None, index: int | None =
 
 
 def _no_price_field(exc: NoPriceError) -> str:
+    if isinstance(exc, NoCurrencyPriceError):
+        return "currency"
     return "batch" if isinstance(exc, NoBatchPriceError) else "at"
 
 

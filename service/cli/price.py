@@ -28,6 +28,7 @@ _FLAGS = {
     "requests": "--requests",
     "at": "--at",
     "batch": "--batch",
+    "currency": "--currency",
     "model": "MODEL",
 }
 
@@ -46,6 +47,9 @@ def _add_usage_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", type=instant, metavar="TIME",
                         help="when they run, RFC 3339 with an offset, e.g. 2025-01-31T12:00:00Z (default: now)")
     parser.add_argument("--batch", action="store_true", help="use the provider's batch-API rates")
+    parser.add_argument("--currency", metavar="CODE",
+                        help="the price list to use, e.g. CNY for DeepSeek's yuan prices "
+                             "(default: the model's first-listed currency)")
     add_json_option(parser)
     add_catalog_option(parser)
 
@@ -53,7 +57,8 @@ def _add_usage_options(parser: argparse.ArgumentParser) -> None:
 def _usage_fields(args: argparse.Namespace) -> dict[str, Any]:
     return {"input_tokens": args.input, "cached_input_tokens": args.cached,
             "cache_write_tokens": args.cache_write, "cache_write_1h_tokens": args.cache_write_1h,
-            "output_tokens": args.output, "requests": args.requests, "at": args.at, "batch": args.batch}
+            "output_tokens": args.output, "requests": args.requests, "at": args.at, "batch": args.batch,
+            "currency": args.currency}
 
 
 def _invalid(exc: InvalidWorkloadError) -> CliError:

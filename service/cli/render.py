@@ -50,6 +50,8 @@ def quote_text(q: Quote) -> str:
     rows = [[line.kind, f"{line.tokens:,}", money(line.rate), money(line.amount)] for line in q.lines]
     rows.append(["total", "", "", money(q.total)])
     out = [f"{q.provider}/{q.model} at {_instant(q.at)} ({', '.join(flags)})", ""]
+    if q.routed_from is not None:
+        out[1:1] = [f"{q.provider}/{q.routed_from} is billed as {q.provider}/{q.model} at that instant"]
     out += table(["", "tokens", f"{q.currency} per 1M", f"amount {q.currency}"], rows, [False, True, True, True])
     until = f" until {_instant(q.period_until)}" if q.period_until else ""
     out += ["", f"price: {q.source} (checked {q.checked.isoformat()}), in force from "
@@ -63,9 +65,10 @@ def compare_text(quotes: Sequence[RankedQuote], baseline: str | None) -> str:
         return "no model has a price for this workload at that instant"
     rows = []
     for rank, q in enumerate(quotes, 1):
-        name = f"{q.provider}/{q.model}"
+        name = f"{q.provider}/{q.model if q.routed_from is None else q.routed_from}"
         saving = "-" if q.savings_percent is None else f"{plain(q.savings_percent)}%"
-        rows.append([str(rank), name + (" (baseline)" if name == baseline else ""), q.currency,
+        shown = name if q.routed_from is None else f"{name} (billed as {q.model})"
+        rows.append([str(rank), shown + (" (baseline)" if name == baseline else ""), q.currency,
                      money(q.total), saving])
     header = ["#", "model", "currency", "total", f"saving vs {baseline}" if baseline else "saving"]
     first = quotes[0]

@@ -1,0 +1,373 @@
+"""A catalog compiled into relational price tables, for pricing usage logs in SQL engines.
+
+Pure: the same catalog and instant range always give the same tables. Every choice the Python
+engine (``Catalog.quote``) makes row by row is laid out here as rows a SQL join can pick exactly one
+of, so the query (``pricing.usage_query``) needs no control flow, no time-zone arithmetic and no
+division:
+
+- ``price_names``: every name that resolves (lower-cased), to a model key, or marked ambiguous.
+- ``price_periods``: each period as ``[starts_us, next_us)`` in UTC epoch microseconds (the range in
+  which it is the newest period started), its own ``until_us`` (no price at or after it), currency,
+  the plan of its base rates and of its batch rates.
+- ``price_spans``: the instants at which a window's rates apply, resolved in Python with the same
+  ``zoneinfo`` database and the same first-listed-window-wins rule as the engine, as UTC intervals
+  split at UTC midnights (``day`` = the UTC day number, so the join is an equi-join plus a range).
+  Time zones and DST are therefore decided once, by the engine's own rules, not by each SQL
+  engine's copy of the time-zone database.
+- ``price_rates``: each plan's prompt-size ranges ``[min_prompt, max_prompt)`` (the highest tier
+  whose boundary the prompt passes wins, as in the engine) with per-token rates as exact DECIMALs:
+  a rate per million divided by 10**6 here, in Python, exactly, so that SQL only multiplies.
+
+The tables leave room for what the catalog may add: a route is one more row kind in
+``price_names`` (a name billed as another key from an instant on), a window's excepted dates are
+holes cut out of ``price_spans``, and periods already carry their currency.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, tzinfo
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from pricing.catalog import EXACT, Catalog
+from pricing.errors import AmbiguousModelError, CatalogError
+from pricing.schema import WEEKDAYS, Period, Pricing, Rates, Window
+from pricing.workload import MAX_REQUESTS, MAX_TOKENS
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_DAY_US = 86_400_000_000
+_MILLION = Decimal(1_000_000)
+#: The widest DECIMAL both DuckDB and Spark hold.
+MAX_PRECISION = 38
+#: Stands for "no end" in the tables' ranges (joins stay plain comparisons, no ``IS NULL OR``).
+NO_END = 9_223_372_036_854_775_807
+#: Digits of the largest token count of one line (``MAX_TOKENS * MAX_REQUESTS``).
+TOKEN_DIGITS = len(str(MAX_TOKENS * MAX_REQUESTS))
+
+
+def epoch_us(at: datetime) -> int:
+    """``at`` (timezone aware) as microseconds since 1970-01-01T00:00Z, exactly."""
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class Table(msgspec.Struct, frozen=True, kw_only=True):
+    """One relational table: column names, their SQL types, and the rows."""
+
+    name: str
+    columns: tuple[str, ...]
+    #: SQL types in the common subset of DuckDB and Spark SQL (BIGINT, VARCHAR, BOOLEAN, DECIMAL(p,s)).
+    types: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+class PriceTables(msgspec.Struct, frozen=True, kw_only=True):
+    """A catalog compiled for usage in ``[start_us, end_us]``: the tables and the money types."""
+
+    tables: tuple[Table, ...]
+    #: Digits after the point of every per-token rate and amount (the catalog's largest rate scale + 6).
+    scale: int
+    #: Precision of a per-token rate.
+    rate_precision: int
+    #: Precision of an amount and a row total (at most 38): any valid row fits it exactly.
+    amount_precision: int
+    catalog_digest: str
+    start_us: int
+    end_us: int
+
+    def table(self, name: str) -> Table:
+        for table in self.tables:
+            if table.name == name:
+                return table
+        raise KeyError(name)
+
+
+# -- money types ---------------------------------------------------------------------------------
+
+
+def _all_rates(catalog: Catalog) -> Iterable[Decimal]:
+    def of(p: Rates) -> Iterable[Decimal]:
+        for field in ("input", "output", "cached_input", "cache_write", "cache_write_1h"):
+            value = getattr(p, field)
+            if value is not None:
+                yield value
+        for tier in getattr(p, "tiers", ()):
+            yield from of(tier)
+
+    for model in catalog.models():
+        for period in model.periods:
+            yield from of(period)
+            if period.batch is not None:
+                yield from of(period.batch)
+            for window in period.windows:
+                yield from of(window)
+
+
+def money_types(catalog: Catalog) -> tuple[int, int, int]:
+    """(scale, rate precision, amount precision) that hold every rate and amount exactly.
+
+    Raises ``CatalogError`` when a valid row's amount could need more than 38 digits: such a
+    catalog can only be priced by the Python engine.
+    """
+    places = 0
+    whole = 1
+    for rate in _all_rates(catalog):
+        per_token = EXACT.divide(rate, _MILLION)
+        exponent = per_token.as_tuple().exponent
+        assert isinstance(exponent, int)  # the loader refuses NaN and infinities
+        places = max(places, -exponent)
+        whole = max(whole, per_token.adjusted() + 1)
+    rate_precision = places + whole
+    # A row's total: five lines of at most TOKEN_DIGITS-digit counts times a rate, plus one carry digit.
+    amount_precision = TOKEN_DIGITS + rate_precision + 1
+    if amount_precision > MAX_PRECISION:
+        raise CatalogError(
+            ", ".join(catalog.sources) or "<catalog>", "",
+            f"its rates need {amount_precision} digits per amount, more than SQL's {MAX_PRECISION}: "
+            "price this usage with --engine python",
+        )
+    return places, rate_precision, MAX_PRECISION
+
+
+# -- plans (base, batch or window rates) -----------------------------------------------------------
+
+
+class _Plans:
+    """Numbers each distinct ``Pricing`` and lays out its prompt-size ranges."""
+
+    def __init__(self, scale: int) -> None:
+        self.quantum = Decimal(1).scaleb(-scale)
+        self.rows: list[tuple[object, ...]] = []
+        self.count = 0
+
+    def _per_token(self, rate: Decimal) -> Decimal:
+        return EXACT.divide(rate, _MILLION).quantize(self.quantum, context=EXACT)
+
+    def _rates(self, rates: Rates) -> tuple[Decimal, ...]:
+        base = rates.input
+        return tuple(self._per_token(r) for r in (
+            base,
+            base if rates.cached_input is None else rates.cached_input,
+            base if rates.cache_write is None else rates.cache_write,
+            base if rates.cache_write_1h is None else rates.cache_write_1h,
+            rates.output,
+        ))
+
+    def add(self, pricing: Pricing) -> int:
+        key = self.count
+        self.count += 1
+        # The engine takes the last-listed tier whose boundary the prompt passes (tiers are listed
+        # lowest threshold first), else the base rates: prompt >= low for low = threshold (">=") or
+        # threshold + 1 (">").
+        steps: list[tuple[int, str | None, Rates]] = [(0, None, pricing)]
+        steps += [(t.threshold + (t.boundary == ">"), f"{t.boundary}{t.threshold}", t) for t in pricing.tiers]
+        for i, (low, name, rates) in enumerate(steps):
+            later = [s[0] for s in steps[i + 1:]]
+            high = min(later) if later else NO_END
+            if high <= low:
+                continue  # a later tier always wins over this one
+            self.rows.append((key, low, high, name, *self._rates(rates)))
+        return key
+
+
+# -- windows as UTC spans ----------------------------------------------------------------------
+
+
+def _offset_segments(zone: tzinfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime, timedelta]]:
+    """``[start, end)`` (UTC) cut where ``zone``'s UTC offset changes: (from, until, offset)."""
+
+    def offset(at: datetime) -> timedelta:
+        value = at.astimezone(zone).utcoffset()
+        assert value is not None
+        return value
+
+    segments: list[tuple[datetime, datetime, timedelta]] = []
+    here = start
+    current = offset(here)
+    step = timedelta(hours=1)
+    probe = here
+    while probe < end:
+        nxt = min(probe + step, end)
+        if offset(nxt) != current or nxt == end:
+            if offset(nxt) != current:
+                # Transitions fall on whole seconds: bisect the hour down to the second.
+                lo, hi = probe, nxt
+                while hi - lo > timedelta(seconds=1):
+                    mid = lo + (hi - lo) / 2
+                    mid = mid.replace(microsecond=0)
+                    if mid <= lo:
+                        mid = lo + timedelta(seconds=1)
+                    if offset(mid) == current:
+                        lo = mid
+                    else:
+                        hi = mid
+                segments.append((here, hi, current))
+                here, current = hi, offset(hi)
+            if nxt == end:
+                segments.append((here, end, current))
+        probe = nxt
+    return [s for s in segments if s[0] < s[1]]
+
+
+def _window_spans(window: Window, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The UTC instants in ``[start, end)`` at which ``window`` is active, as [from, until) in µs.
+
+    The engine's rule (``pricing.catalog._window_active``): the local wall time, in the window's
+    zone, lies in ``[day + start, day + end)`` (``day + 1 + end`` when it runs past midnight) for a
+    local ``day`` on one of the window's weekdays; and the instant lies in ``[from, until)``. Local
+    wall time rises with UTC inside a stretch of constant offset, so in each stretch the set is an
+    interval per local day.
+    """
+    zone: tzinfo = UTC if window.timezone == "UTC" else ZoneInfo(window.timezone)
+    if window.starts is not None:
+        start = max(start, window.starts.astimezone(UTC))
+    if window.until is not None:
+        end = min(end, window.until.astimezone(UTC))
+    if start >= end:
+        return []
+    days = {WEEKDAYS.index(d) for d in (window.days or WEEKDAYS)}
+    begin = timedelta(hours=window.start.hour, minutes=window.start.minute, seconds=window.start.second,
+                      microseconds=window.start.microsecond)
+    finish = timedelta(hours=window.end.hour, minutes=window.end.minute, seconds=window.end.second,
+                       microseconds=window.end.microsecond)
+    if finish <= begin:
+        finish += timedelta(days=1)
+    spans: list[tuple[int, int]] = []
+    for seg_from, seg_until, offset in _offset_segments(zone, start, end):
+        # Wall time as a naive-UTC instant: wall = utc + offset.
+        first = (seg_from + offset - timedelta(days=2)).date()
+        last = (seg_until + offset).date()
+        day = first
+        while day <= last:
+            if day.weekday() in days:
+                midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
+                lo = max(midnight + begin - offset, seg_from)
+                hi = min(midnight + finish - offset, seg_until)
+                if lo < hi:
+                    spans.append((epoch_us(lo), epoch_us(hi)))
+            day += timedelta(days=1)
+    return spans
+
+
+def _winning_spans(windows: list[tuple[int, list[tuple[int, int]]]]) -> list[tuple[int, int, int]]:
+    """Cut overlapping windows' spans into (from, until, window index): the first-listed wins."""
+    bounds = sorted({b for _, spans in windows for span in spans for b in span})
+    out: list[tuple[int, int, int]] = []
+    for lo, hi in itertools.pairwise(bounds):
+        for index, spans in windows:
+            if any(a <= lo and hi <= b for a, b in spans):
+                if out and out[-1][1] == lo and out[-1][2] == index:
+                    out[-1] = (out[-1][0], hi, index)
+                else:
+                    out.append((lo, hi, index))
+                break
+    return out
+
+
+def _split_days(lo: int, hi: int) -> Iterable[tuple[int, int, int]]:
+    while lo < hi:
+        day = lo // _DAY_US
+        cut = min(hi, (day + 1) * _DAY_US)
+        yield day, lo, cut
+        lo = cut
+
+
+# -- the tables ----------------------------------------------------------------------------------
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTables:
+    """``catalog`` as price tables valid for usage with instants in ``[start, end]`` (UTC aware).
+
+    Only the window spans depend on the range; outside it a row would miss its window.
+    """
+    scale, rate_precision, amount_precision = money_types(catalog)
+    start = start.astimezone(UTC)
+    end = end.astimezone(UTC) + timedelta(microseconds=1)
+    rate_type = f"DECIMAL({rate_precision},{scale})"
+
+    names: list[tuple[object, ...]] = []
+    for name in catalog.names():
+        try:
+            model = catalog.model(name)
+        except AmbiguousModelError:
+            names.append((name, None, True))
+        else:
+            names.append((name, f"{model.provider}/{model.id}", False))
+
+    plans = _Plans(scale)
+    periods: list[tuple[object, ...]] = []
+    spans: list[tuple[object, ...]] = []
+    period_key = 0
+    for model in catalog.models():
+        key = f"{model.provider}/{model.id}"
+        for i, period in enumerate(model.periods):
+            next_start = model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+            until = period.until if period.until is not None else next_start
+            base = plans.add(period)
+            batch = None if period.batch is None else plans.add(period.batch)
+            periods.append((
+                period_key, key, model.provider, model.id, period.currency,
+                epoch_us(period.starts), NO_END if next_start is None else epoch_us(next_start),
+                NO_END if until is None else epoch_us(until), _iso(period.starts), base, batch,
+            ))
+            spans.extend(_period_spans(period_key, period, plans, start, end))
+            period_key += 1
+
+    tables = (
+        Table(name="price_names", columns=("name", "model_key", "ambiguous"),
+              types=("VARCHAR", "VARCHAR", "BOOLEAN"), rows=tuple(names)),
+        Table(name="price_periods",
+              columns=("period_key", "model_key", "provider", "model_id", "currency", "starts_us",
+                       "next_us", "until_us", "period_from", "base_plan", "batch_plan"),
+              types=("BIGINT", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "BIGINT", "BIGINT",
+                     "VARCHAR", "BIGINT", "BIGINT"),
+              rows=tuple(periods)),
+        Table(name="price_spans", columns=("period_key", "day", "from_us", "until_us", "window", "plan"),
+              types=("BIGINT", "BIGINT", "BIGINT", "BIGINT", "VARCHAR", "BIGINT"), rows=tuple(spans)),
+        Table(name="price_rates",
+              columns=("plan", "min_prompt", "max_prompt", "tier", "r_input", "r_cached_input",
+                       "r_cache_write", "r_cache_write_1h", "r_output"),
+              types=("BIGINT", "BIGINT", "BIGINT", "VARCHAR", *(rate_type,) * 5), rows=tuple(plans.rows)),
+    )
+    return PriceTables(tables=tables, scale=scale, rate_precision=rate_precision,
+                       amount_precision=amount_precision, catalog_digest=catalog.digest,
+                       start_us=epoch_us(start), end_us=epoch_us(end))
+
+
+def _period_spans(period_key: int, period: Period, plans: _Plans, start: datetime,
+                  end: datetime) -> list[tuple[object, ...]]:
+    if not period.windows:
+        return []
+    lo = max(start, period.starts.astimezone(UTC))
+    hi = end if period.until is None else min(end, period.until.astimezone(UTC))
+    if lo >= hi:
+        lo = hi = start  # still number the plans, so plan keys do not depend on the range
+    keyed = [(i, _window_spans(w, lo, hi) if lo < hi else []) for i, w in enumerate(period.windows)]
+    plan_keys = [plans.add(w) for w in period.windows]
+    rows: list[tuple[object, ...]] = []
+    for a, b, index in _winning_spans(keyed):
+        for day, x, y in _split_days(a, b):
+            rows.append((period_key, day, x, y, period.windows[index].name, plan_keys[index]))
+    return rows
+
+
+def plain(amount: Decimal) -> str:
+    """An exact amount as a plain decimal string ("0.000410000000", never "4.1E-4" or "0E-12")."""
+    return format(amount, "f")
+
+
+def day_of(at_us: int) -> int:
+    """The UTC day number of an instant in epoch microseconds (as the query computes it)."""
+    return at_us // _DAY_US
+
+
+__all__ = ["MAX_PRECISION", "NO_END", "PriceTables", "Table", "compile_tables", "day_of", "epoch_us",
+           "money_types", "plain"]

@@ -1,0 +1,74 @@
+"""The summary of a usage run: totals per currency (grouped on request), unpriced rows by reason,
+and, where the input carried what was billed, the reconciliation against it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from pricing.usage_query import AMOUNT_COLUMNS
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    """The priced rows of one currency (and one group, when grouped), summed exactly.
+
+    Money is a plain decimal string (never a float, never an exponent), exact, not rounded.
+    """
+
+    keys: Annotated[dict[str, str | None], msgspec.Meta(
+        description="The group's value of each --group-by column (empty when not grouped).")]
+    currency: Annotated[str, msgspec.Meta(description="ISO 4217 code of every amount here.")]
+    rows: Annotated[int, msgspec.Meta(description="Priced rows in the group.")]
+    input_amount: Annotated[str, msgspec.Meta(description="Uncached input, exact.")]
+    cached_input_amount: Annotated[str, msgspec.Meta(description="Cache reads, exact.")]
+    cache_write_amount: Annotated[str, msgspec.Meta(description="Cache writes, exact.")]
+    cache_write_1h_amount: Annotated[str, msgspec.Meta(description="Longer-lived cache writes, exact.")]
+    output_amount: Annotated[str, msgspec.Meta(description="Output (reasoning included), exact.")]
+    total: Annotated[str, msgspec.Meta(description="The exact sum of the rows' totals; not rounded.")]
+    reported_cost: Annotated[str | None, msgspec.Meta(
+        description="Sum of reported_cost over the rows that have one (None without that column).")] = None
+    variance: Annotated[str | None, msgspec.Meta(
+        description="total - reported_cost over the rows that have a reported cost.")] = None
+
+
+class Outlier(msgspec.Struct, frozen=True, kw_only=True):
+    """A priced row whose variance against its reported cost exceeds the tolerance."""
+
+    row: Annotated[int, msgspec.Meta(description="1-based data row of the input.")]
+    id: Annotated[str | None, msgspec.Meta(description="The row's id, when the input has one.")]
+    total: Annotated[str, msgspec.Meta(description="The exact price of the row.")]
+    reported_cost: Annotated[str, msgspec.Meta(description="What the input says was billed.")]
+    variance: Annotated[str, msgspec.Meta(description="total - reported_cost.")]
+
+
+class Reconciliation(msgspec.Struct, frozen=True, kw_only=True):
+    """The priced rows against the input's reported_cost."""
+
+    tolerance: Annotated[str, msgspec.Meta(description="The largest |variance| of a row not listed.")]
+    compared: Annotated[int, msgspec.Meta(description="Priced rows with a reported cost in the same currency.")]
+    over_tolerance: Annotated[int, msgspec.Meta(description="Rows whose |variance| exceeds the tolerance.")]
+    outliers: Annotated[list[Outlier], msgspec.Meta(description="The first 20 of them, in input order.")]
+
+
+class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What a usage run priced: counts, totals per currency, groups, unpriced rows by reason."""
+
+    rows: Annotated[int, msgspec.Meta(description="Rows read.")]
+    priced: Annotated[int, msgspec.Meta(description="Rows priced.")]
+    unpriced: Annotated[int, msgspec.Meta(description="Rows that could not be priced (they keep their place with `error`).")]
+    errors: Annotated[dict[str, int], msgspec.Meta(
+        description="Unpriced rows by reason: unknown_model, ambiguous_model, no_price, no_batch_price, invalid:<column>.")]
+    totals: Annotated[list[Totals], msgspec.Meta(description="Totals per currency over every priced row.")]
+    groups: Annotated[list[Totals], msgspec.Meta(description="Totals per --group-by group and currency.")]
+    group_by: Annotated[list[str], msgspec.Meta(description="The grouping columns.")]
+    reconciliation: Annotated[Reconciliation | None, msgspec.Meta(
+        description="Present when the input has reported_cost.")] = None
+    engine: Annotated[str, msgspec.Meta(description="The engine that priced the rows.")] = "duckdb"
+    catalog_digest: Annotated[str, msgspec.Meta(description="The catalog the prices came from.")] = ""
+    as_of: Annotated[str | None, msgspec.Meta(
+        description="The instant every row was priced at, when --as-of was given.")] = None
+
+
+SUMS = (*AMOUNT_COLUMNS,)
+ENCODER = msgspec.json.Encoder(decimal_format="string")
