@@ -77,6 +77,7 @@ class Part(msgspec.Struct, frozen=True, kw_only=True):
     requests: Annotated[Decimal, _doc("Requests in the stretch, rounded to 10 places.")]
     total: Annotated[Decimal, _doc("Cost of the stretch, rounded to 10 places.")]
     unit_price: Annotated[Decimal, _doc("Exact price of one request in the stretch, in the answer's currency.")]
+    model: Annotated[str, _doc("The model the stretch is billed as (a route's target once it starts).")]
     window: Annotated[str | None, _doc("The recurring window whose rates apply, if any.")]
     tier: Annotated[str | None, _doc("The prompt-size tier that applies, if any.")]
     period_from: Annotated[datetime, _doc("Start of the price period in force.")]
@@ -257,6 +258,9 @@ def stretches(catalog: Catalog, model: str, usage: Usage, start: datetime, end: 
     """``[start, end)`` cut where the price of one ``usage`` request on ``model`` changes."""
     if usage.at is not None:
         raise InvalidWorkloadError("usage.at", "a projection has a span: use from/until, not at")
+    if usage.requests != 1:
+        raise InvalidWorkloadError("usage.requests", "give the number of requests as requests (or a rate), "
+                                   "not in the token profile")
     fields = msgspec.structs.asdict(usage) | {"requests": 1, "at": None}
 
     def quote(at: datetime) -> Quote:
@@ -451,7 +455,7 @@ def _projection(catalog: Catalog, sp: Spread, local: tzinfo, zone: str, days: bo
     exact = _terminates(total) and _terminates(sp.requests)
     parts = tuple(
         Part(starts=s.starts, until=s.until, requests=r, total=t, unit_price=_exact_decimal(u),
-             window=s.quote.window, tier=s.quote.tier, period_from=s.quote.period_from,
+             model=s.quote.model, window=s.quote.window, tier=s.quote.tier, period_from=s.quote.period_from,
              period_until=s.quote.period_until, source=s.quote.source)
         for s, r, t, u in zip(sp.stretches, report_parts(requests), report_parts(totals), sp.unit, strict=True)
     )

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pricing import Catalog, InvalidWorkloadError, Usage, Workload
+from pricing import Catalog, InvalidWorkloadError, NoBatchPriceError, Usage, Workload
 from pricing.budget import budget
 from pricing.fx import CurrencyError, MissingRateError, convert, convert_quote, round_minor
 from pricing.plan import plan
@@ -142,3 +142,16 @@ def test_conversion_is_exact_and_rounds_only_on_request() -> None:
     assert sum(line.amount for line in converted.lines) == converted.total
     with pytest.raises(MissingRateError):
         convert_quote(q, "EUR", fx)
+
+
+def test_a_batch_plan_is_priced_at_batch_rates_and_refused_before_them() -> None:
+    batch = Usage(input_tokens=10_000, output_tokens=1_000, batch=True)
+    start, end = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 2, tzinfo=UTC)
+    p = plan(DEEPSEEK, "claude-3-opus", batch, 1000, start, end, Decimal(100))
+    now = plan(DEEPSEEK, "claude-3-opus", Usage(input_tokens=10_000, output_tokens=1_000), 1000, start, end,
+               Decimal(100))
+    # Batch: 7.5 and 37.5 a million, half the interactive 15 and 75; no window, so nothing to save by waiting.
+    assert p.total == Decimal("112.5") == now.total / 2 and p.saving == 0
+    with pytest.raises(NoBatchPriceError):
+        plan(DEEPSEEK, "claude-3-opus", batch, 1000, datetime(2024, 10, 7, tzinfo=UTC),
+             datetime(2024, 10, 9, tzinfo=UTC), Decimal(100))

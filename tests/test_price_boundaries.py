@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pricing import Catalog
+from pricing import Catalog, Usage
+from pricing.projection import project
 from pricing.zones import offset_changes
 
 ROUTED = """
@@ -81,3 +83,16 @@ def test_offset_changes_are_exactly_where_the_offset_changes(name: str, day: int
         offsets = {(a + timedelta(hours=h)).astimezone(zone).utcoffset()
                    for h in range(int((b - a) / timedelta(hours=1)))}
         assert len(offsets) <= 1
+
+
+def test_a_projection_follows_a_route_into_its_targets_windows(make_catalog: Callable[..., Catalog]) -> None:
+    catalog = make_catalog(ROUTED)
+    usage = Usage(input_tokens=1000, output_tokens=1000)
+    p = project(catalog, "old", usage, datetime(2025, 5, 31, 12, tzinfo=UTC), datetime(2025, 6, 2, tzinfo=UTC),
+                requests_per_hour=Decimal(1))
+    # 12 hours of "old" at 0.003 a request, then "new": 6 night hours (03:00-09:00 UTC) at 0.003
+    # and 18 hours at 0.006.
+    assert p.total == Decimal("0.162") and p.exact
+    assert [(x.window, x.starts.hour, x.until.hour) for x in p.parts] == [
+        (None, 12, 0), (None, 0, 3), ("night", 3, 9), (None, 9, 0)]
+    assert [x.model for x in p.parts] == ["old", "new", "new", "new"]

@@ -309,6 +309,23 @@ def test_bad_input_names_the_field(kwargs: dict[str, object], field: str) -> Non
 def test_a_profile_with_an_instant_is_refused() -> None:
     with pytest.raises(InvalidWorkloadError, match="from/until"):
         project(CATALOG, "tidal", Usage(at=START), START, START + MINUTE, requests=1)
+    with pytest.raises(InvalidWorkloadError, match="not in the token profile"):
+        project(CATALOG, "tidal", Usage(requests=5), START, START + MINUTE, requests=1)
 
 
 
+
+
+def test_a_holiday_inside_a_weekday_window_is_off_peak_all_day() -> None:
+    # deepseek-flash in October 2026: weekday peak windows (Beijing 09:00-12:00 and 14:00-18:00) at
+    # twice the off-peak rates, except on the National Day holidays (1-7 October).
+    usage = Usage(input_tokens=1000, output_tokens=1000)
+    day = timedelta(days=1)
+    holiday = datetime(2026, 9, 30, 16, tzinfo=UTC)  # Thursday 1 October, 00:00 Beijing
+    workday = holiday + 7 * day  # Thursday 8 October
+    off = project(Catalog.default(), "deepseek-flash", usage, holiday, holiday + day, requests=24_000)
+    on = project(Catalog.default(), "deepseek-flash", usage, workday, workday + day, requests=24_000)
+    assert [g.window for g in off.prices] == [None] and off.exact
+    assert [(g.window, g.requests) for g in on.prices] == [(None, 17_000), ("peak-am", 3_000), ("peak-pm", 4_000)]
+    # 17 off-peak hours and 7 at twice the price, against 24 off-peak hours.
+    assert on.total / off.total == Decimal(31) / Decimal(24)
