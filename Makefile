@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@# The browser tests drive Debian's chromium (Playwright's own browser download needs the internet).
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
-	$(BIN)/python -c 'from pricing import Catalog; Catalog.default()'  # compiles the catalog into the cache
+	$(BIN)/python -c 'from service.api.settings import load_catalog; load_catalog(None)'  # compiles the catalog into the cache
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -254,9 +254,7 @@ class Catalog:
         models = compiled.read(digest)
         if models is not None:
             return cls(models, digest, [name for name, _ in contents])
-        catalog = cls._from_contents(contents, digest)
-        compiled.write(digest, catalog.models())
-        return catalog
+        return cls._from_contents(contents, digest)
 
     @classmethod
     def loads(cls, *documents: str | bytes, names: Sequence[str] = ()) -> Catalog:

@@ -4,11 +4,12 @@ The TOML stays the one source of truth. A compiled file holds the loader's outpu
 models) as JSON, and is keyed by the TOML's digest and by the loader's own code: a catalog or
 loader that changed is compiled afresh. Reading one is never blind: the file must name the digest
 and code it was made for, its payload must hash to the checksum it records, and it is decoded into
-the typed Structs; anything else and the TOML is loaded instead (and the file rewritten).
+the typed Structs; anything else and the TOML is loaded instead. This module only reads compiled
+files and says what one holds (``compile_models``): writing them is the shell's job
+(``service/catalog_cache.py``, run by ``make install`` and by every load the service and CLI make).
 
 The cache lives in ``$INFERENCE_COST_CACHE_DIR`` (``off`` disables it), else
-``$XDG_CACHE_HOME/inference-cost`` or ``~/.cache/inference-cost``. A cache that cannot be written is
-skipped silently: it only saves time.
+``$XDG_CACHE_HOME/inference-cost`` or ``~/.cache/inference-cost``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ import msgspec
 from pricing.schema import Model
 
 CACHE_ENV = "INFERENCE_COST_CACHE_DIR"
-#: Compiled files kept; the least recently written beyond this are removed.
-KEEP = 16
 _HERE = Path(__file__).parent
 #: The modules whose code decides what a catalog loads to: a change in any of them recompiles.
 _CODE_FILES = ("schema.py", "loader.py", "catalog.py", "compiled.py")
@@ -80,27 +79,14 @@ def read(digest: str) -> list[Model] | None:
         return None
 
 
-def write(digest: str, models: Sequence[Model]) -> None:
-    """Compile ``models`` (loaded from the catalog of ``digest``) into the cache, atomically; best effort."""
-    folder = cache_dir()
-    if folder is None:
-        return
+def path_of(folder: Path, digest: str) -> Path:
+    """Where the compiled form of the catalog of ``digest``, made by this code, lives in ``folder``."""
+    return _path(folder, digest)
+
+
+def compile_models(digest: str, models: Sequence[Model]) -> bytes:
+    """The compiled file's content for ``models``, loaded from the catalog of ``digest``: a header line
+    naming the digest, this code's version and the payload's checksum, then the payload."""
     payload = _ENCODER.encode(list(models))
     head = _ENCODER.encode(_Header(digest=digest, code=code_key(), checksum=hashlib.sha256(payload).hexdigest()))
-    import tempfile  # only when compiling: keeps `import pricing` light
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".compiling-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head + b"\n" + payload)
-            os.replace(temporary, _path(folder, digest))
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        compiled = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in compiled[KEEP:]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        return
+    return head + b"\n" + payload

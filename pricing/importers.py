@@ -87,8 +87,12 @@ def _load_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     except FileNotFoundError:
         raise CatalogError(str(path), "", "no such file") from None
+    except OSError as exc:
+        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CatalogError(str(path), "", f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CatalogError(str(path), "", "not valid JSON: nested too deeply") from None
 
 
 def _decimal(value: object, where: str, file: str) -> Decimal:
@@ -321,6 +325,12 @@ def read_reviewed(path: Path = REVIEWED) -> tuple[Reviewed, ...]:
         entries = msgspec.convert(raw, _ReviewedFile).reviewed
     except FileNotFoundError:
         raise CatalogError(str(path), "", "no such file") from None
+    except OSError as exc:
+        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(str(path), "", f"not UTF-8 text: {exc.reason}") from None
+    except RecursionError:
+        raise CatalogError(str(path), "", "not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(str(path), "", f"not valid TOML: {exc}") from None
     except msgspec.ValidationError as exc:

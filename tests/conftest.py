@@ -26,6 +26,13 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_catalog_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The suite compiles catalogs into a folder of its own, never the user's ``~/.cache``: a test
+    run must neither evict what ``make install`` built nor read a compiled file it did not make."""
+    os.environ["INFERENCE_COST_CACHE_DIR"] = str(tmp_path_factory.mktemp("compiled-catalogs"))
+
+
 @pytest.fixture
 def make_catalog() -> Callable[..., Catalog]:
     """``make_catalog(text, ...)``: a ``Catalog`` from indented TOML documents, one a file.

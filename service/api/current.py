@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pricing
 from pricing import Catalog, CatalogError
-from service import responses
+from service import catalog_cache, responses
 
 _log = logging.getLogger("service.reload")
 #: The folder ``Catalog.default()`` reads: reloading the embedded catalog re-reads it.
@@ -45,7 +45,9 @@ class CurrentCatalog:
 
     def load(self) -> Catalog:
         """The catalog read afresh from where this one came from (blocking; raises ``CatalogError``)."""
-        return Catalog.load(EMBEDDED if self.path is None else self.path)
+        catalog = Catalog.load(EMBEDDED if self.path is None else self.path)
+        catalog_cache.save(catalog)
+        return catalog
 
     def reload(self) -> bool:
         """Re-read and install the catalog; on failure keep the old one and log why. True if swapped."""

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from pricing import Catalog
+from service import catalog_cache
 
 #: Every environment variable the service reads starts with this.
 ENV_PREFIX = "INFERENCE_COST_"
@@ -155,4 +156,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def load_catalog(path: str | None) -> Catalog:
     """The catalog at ``path``, or the embedded one; raises the loader's ``CatalogError``."""
-    return Catalog.default() if path is None else Catalog.load(path)
+    catalog = Catalog.default() if path is None else Catalog.load(path)
+    catalog_cache.save(catalog)  # the next process reads the compiled form instead of the TOML
+    return catalog

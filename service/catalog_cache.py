@@ -1,0 +1,38 @@
+"""Writing the compiled catalog (``pricing.compiled``) into its cache: the engine only reads it.
+
+Best effort and atomic: a cache that cannot be written is skipped (it only saves start-up time), and a
+reader never sees half a file. At most ``KEEP`` compiled files are kept, the newest.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from pricing import Catalog, compiled
+
+#: Compiled files kept; the least recently written beyond this are removed.
+KEEP = 16
+
+
+def save(catalog: Catalog) -> None:
+    """Compile ``catalog`` into the cache unless its compiled form is there already."""
+    folder = compiled.cache_dir()
+    if folder is None or compiled.read(catalog.digest) is not None:
+        return
+    content = compiled.compile_models(catalog.digest, catalog.models())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".compiling-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(content)
+            os.replace(temporary, compiled.path_of(folder, catalog.digest))
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return
