@@ -46,8 +46,9 @@ DIALECTS = ("duckdb", "spark")
 def _sql(tables: PriceTables, passthrough: Sequence[str]) -> str:
     s = tables.scale
     amount = f"DECIMAL({tables.amount_precision},{s})"
-    count = f"DECIMAL({len(str(MAX_TOKENS))},0)"
-    reqs = f"DECIMAL({len(str(MAX_REQUESTS))},0)"
+    # Both factors as 38-digit integers: DuckDB multiplies narrower decimals in 64 bits and fails
+    # on 10**12 requests times a large count; the product itself always fits (TOKEN_DIGITS).
+    count = reqs = "DECIMAL(38,0)"
     # Checks in the engine's order (pricing.workload): model, each count, requests, the parts of
     # the prompt, the instant. The first failing one names the row's error.
     checks = ["WHEN q_model IS NULL OR TRIM(q_model) = '' THEN 'invalid:model'"]

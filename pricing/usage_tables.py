@@ -359,6 +359,11 @@ def _period_spans(period_key: int, period: Period, plans: _Plans, start: datetim
     return rows
 
 
+def at_scale(amount: Decimal, scale: int) -> Decimal:
+    """``amount`` with exactly ``scale`` places, as the SQL engines hold it; raises if that would round."""
+    return amount.quantize(Decimal(1).scaleb(-scale), context=EXACT)
+
+
 def plain(amount: Decimal) -> str:
     """An exact amount as a plain decimal string ("0.000410000000", never "4.1E-4" or "0E-12")."""
     return format(amount, "f")
@@ -369,5 +374,15 @@ def day_of(at_us: int) -> int:
     return at_us // _DAY_US
 
 
-__all__ = ["MAX_PRECISION", "NO_END", "PriceTables", "Table", "compile_tables", "day_of", "epoch_us",
-           "money_types", "plain"]
+__all__ = [
+    "MAX_PRECISION",
+    "NO_END",
+    "PriceTables",
+    "Table",
+    "at_scale",
+    "compile_tables",
+    "day_of",
+    "epoch_us",
+    "money_types",
+    "plain",
+]

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "service.cli.price",
     "service.cli.models",
     "service.cli.catalog",
+    "service.cli.usage",
 )
 
 

@@ -30,13 +30,14 @@ from pricing import (
 )
 from pricing.errors import AmbiguousModelError
 from pricing.usage_query import AMOUNT_COLUMNS, pricing_query
-from pricing.usage_tables import PriceTables, Table
+from pricing.usage_tables import PriceTables, Table, at_scale
 from service.usage.errors import UsageInputError
 from service.usage.reading import quote_ident
 
 Progress = Callable[[int], None]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PYTHON_CHUNK = 50_000
+_ZERO = Decimal(0)
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
@@ -135,7 +136,6 @@ def _first_line(exc: BaseException) -> str:
 
 def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, ...]:
     """(provider, model_id, currency, five amounts, total, period_from, window, tier, error) of one row."""
-    quantum = Decimal(1).scaleb(-scale)
     at_us = row["q_at_us"]
     def count(name: str, default: int) -> int:
         value = row[name]
@@ -168,9 +168,9 @@ def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, .
     except NoPriceError:
         return _failed("no_price")
     amounts = {line.kind: line.amount for line in quote.lines}
-    values = [amounts.get(kind, Decimal(0)).quantize(quantum)
+    values = [at_scale(amounts.get(kind, _ZERO), scale)
               for kind in ("input", "cached_input", "cache_write", "cache_write_1h", "output")]
-    return (quote.provider, quote.model, quote.currency, *values, quote.total.quantize(quantum),
+    return (quote.provider, quote.model, quote.currency, *values, at_scale(quote.total, scale),
             quote.period_from.isoformat(), quote.window, quote.tier, None)
 
 

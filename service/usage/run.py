@@ -17,7 +17,7 @@ from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
 from pricing.usage_tables import compile_tables, plain
 from service.usage import engines, importers
-from service.usage.errors import UsageInputError
+from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
 from service.usage.summary import Outlier, Reconciliation, Totals, UsageSummary
 
@@ -48,6 +48,8 @@ class UsageJob:
     spark_session: Any = None
     #: Label of the input in error messages (the file name by default).
     label: str | None = None
+    #: Fail (``UnpricedRowsError``, nothing written) if any row cannot be priced.
+    strict: bool = False
 
 
 def detect_format(path: Path) -> str:
@@ -114,6 +116,8 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
             tick = None if progress is None else (lambda done: progress(done, info.rows))
             engines.run_python(con, catalog, tables, info.columns, priced, tick)
         view = f"read_parquet('{_escape(priced)}')"
+        if job.strict:
+            _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, view, info, job.out, out_fmt)
         if rows_sink is not None:
@@ -122,6 +126,17 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:
+    ident = f"CAST({quote_ident(info.id_column)} AS VARCHAR)" if info.id_column else "NULL"
+    first = con.execute(f"SELECT q_row_no, {ident}, error, count(*) OVER () FROM {view} "
+                        "WHERE error IS NOT NULL ORDER BY q_row_no LIMIT 1").fetchall()
+    if first:
+        row, ident_value, reason, count = first[0]
+        detail = f" (id {ident_value})" if ident_value is not None else ""
+        raise UnpricedRowsError(label, f"{count} rows cannot be priced, the first{detail}: {reason} "
+                                "(--strict: nothing written)", row=int(row) + 1)
 
 
 def _escape(path: Path) -> str:
