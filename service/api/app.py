@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from pricing import Catalog, PricingError, UnknownModelError
 from service import responses
-from service.api import bodies, openapi
+from service.api import bodies, openapi, usage
 from service.api.bodies import content_type, decode, require_json
 from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
 from service.api.problems import (
@@ -117,7 +117,8 @@ def create_app(catalog: Catalog) -> Litestar:
 
     health = responses.encode_health(catalog)
     return Litestar(
-        route_handlers=[quote, quote_batch, compare, models, model, healthz],
+        route_handlers=[quote, quote_batch, compare, models, model, healthz,
+                        *usage.routes(lambda: catalog)],
         exception_handlers={
             ProblemError: handle_problem,
             HTTPException: handle_http_exception,
