@@ -66,6 +66,7 @@ def test_outputs_money_as_plain_decimals_in_text_and_decimal_in_parquet(
 def test_group_by_reconciles_each_group(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, str(FIXTURES / "canonical.csv"), "--group-by", "team,month", "--json",
                        "--tolerance", "0.002")
+    assert code == 1  # a5 is unknown
     summary = json.loads(out)
     groups = {(g["keys"]["team"], g["keys"]["month"]): g for g in summary["groups"]}
     assert set(groups) == {("team-a", "2025-03"), ("team-a", "2025-09"), ("team-b", "2025-03"), ("team-b", "2025-04")}

@@ -71,7 +71,7 @@ def test_spark_is_exact_ansi_no_precision_loss_no_float_in_plan(spark: Any) -> N
     assert not re.search(r"double|float", plan, re.IGNORECASE)
     assert frame.collect()[0]["total"] is not None
     # ANSI: a decimal overflow is an error, never NULL.
-    with pytest.raises(Exception, match="(?i)overflow|cannot be represented|NUMERIC_VALUE_OUT_OF_RANGE"):
+    with pytest.raises(Exception, match=r"(?i)overflow|cannot be represented|NUMERIC_VALUE_OUT_OF_RANGE"):
         spark.sql("SELECT CAST(99999999999999999999999999999999999999 AS DECIMAL(38,0)) * "
                   "CAST(10 AS DECIMAL(38,0)) AS x").collect()
 
