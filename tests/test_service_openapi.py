@@ -101,7 +101,7 @@ def test_post_bodies_and_answers(document: dict[str, Any], path: str, request_sc
 def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
-                          "/v1/models/{name}", "/healthz"}
+                          "/v1/models/{name}", "/healthz", "/v1/usage"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {

@@ -24,7 +24,7 @@ from pricing import Catalog
 from service.api import openapi
 from service.api.problems import problem
 from service.usage.errors import UsageInputError
-from service.usage.summary import ENCODER, UsageSummary
+from service.usage.summary import ENCODER
 
 #: The provider exports ``?format=`` accepts (service.usage.importers; not imported here, so the
 #: service starts without DuckDB and Arrow).
@@ -94,8 +94,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
 
     @post("/v1/usage", status_code=200, tags=["quotes"], summary="Price a usage log",
           operation_class=openapi.ProblemOperation,
-          responses=openapi.responses(UsageSummary, "The summary (or, per Accept, the priced rows).",
-                                      not_found=None))
+          # The summary's Structs describe their own fields (service.usage.summary); the schema
+          # names them once openapi.py documents Structs from their own descriptions (issue 8).
+          responses=openapi.responses(dict[str, Any], "The summary (service.usage.summary.UsageSummary: "
+                                      "rows, priced, unpriced, errors by reason, totals per currency, groups, "
+                                      "reconciliation); or, per Accept, the priced rows.", not_found=None))
     async def usage(
         request: _Req,
         group_by: Annotated[str | None, Parameter(

@@ -29,7 +29,7 @@ from pricing import (
     Workload,
 )
 from pricing.errors import AmbiguousModelError
-from pricing.usage_query import AMOUNT_COLUMNS, pricing_query
+from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, pricing_query
 from pricing.usage_tables import PriceTables, Table, at_scale
 from service.usage.errors import UsageInputError
 from service.usage.reading import quote_ident
@@ -120,7 +120,13 @@ def run_spark(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequ
             session.sql(query).write.parquet(str(priced))
         except Exception as exc:  # py4j and pyspark errors share no public base class
             raise UsageInputError("usage", f"could not be priced exactly on Spark: {_first_line(exc)}") from None
-        con.execute(f"COPY (SELECT * FROM read_parquet({_lit(priced / '*.parquet')}) ORDER BY q_row_no) "
+        # Spark writes timestamps without their time zone flag (and may widen other types): give
+        # every kept column back the type it had in the input.
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE usage_input)").fetchall())
+        kept = _kept(con, columns)
+        select = ", ".join(["q_row_no", "q_at_us", *(f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}"
+                                                    for c in kept), *map(quote_ident, PRICED_COLUMNS)])
+        con.execute(f"COPY (SELECT {select} FROM read_parquet({_lit(priced / '*.parquet')}) ORDER BY q_row_no) "
                     f"TO {_lit(out)} (FORMAT parquet)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
