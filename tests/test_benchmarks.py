@@ -84,3 +84,12 @@ def test_startup_benchmark_prints_its_tables() -> None:
         assert service.count("under load:") == 2, service
     else:
         assert "TODO:" in service
+
+
+def test_usage_benchmark_prints_its_table() -> None:
+    out = _run("bench_usage.py", "--rows", "2000", "--python-rows", "500", timeout=300)
+    assert out.startswith("## Usage pricing (2,000 rows")
+    number = re.compile(r"\| [\d,]+ \| \d+\.\d\d \| [\d,]+ \| \d+ \|")
+    for label in ("naive DuckDB", "duckdb engine", "python engine"):
+        assert number.search(_row(out, label)), _row(out, label)
+    assert "duckdb engine / naive" in out
