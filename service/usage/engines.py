@@ -66,12 +66,13 @@ def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
 # -- duckdb --------------------------------------------------------------------------------------
 
 
-def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: Path) -> None:
+def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str) -> None:
+    """Price into the table ``out`` of ``con``'s database (file-backed: it spills, memory stays bounded)."""
     for table in tables.tables:
         con.register(table.name, arrow_table(table))
     query = pricing_query(tables, "duckdb", _kept(con, columns))
     try:
-        con.execute(f"COPY (SELECT * FROM ({query}) ORDER BY q_row_no) TO {_lit(out)} (FORMAT parquet)")
+        con.execute(f"CREATE TABLE {out} AS SELECT * FROM ({query}) ORDER BY q_row_no")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -68,13 +68,11 @@ def output_format(path: Path) -> str:
     return found
 
 
-def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], None] | None = None,
-                rows_sink: Callable[[Path], None] | None = None) -> UsageSummary:
+def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> UsageSummary:
     """Price ``job.source`` with ``job.engine``; write priced rows to ``job.out`` (if given).
 
-    ``rows_sink``, if given, is called with the priced rows' Parquet file (input order; columns
-    ``q_row_no``/``q_at_us``/``q_reported_cost`` included) before it is deleted: the HTTP API
-    streams from it. Raises ``UsageInputError`` for bad input.
+    ``progress(done, total)`` is called as the python engine goes. Raises ``UsageInputError`` for
+    bad input (``UnpricedRowsError`` under ``strict``).
     """
     if job.engine not in ENGINES:
         raise UsageInputError("--engine", f"must be one of {', '.join(ENGINES)}, got {job.engine!r}")
@@ -86,7 +84,9 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         raise UsageInputError(label, "no such file")
     out_fmt = output_format(job.out) if job.out is not None else None
     work = Path(tempfile.mkdtemp(prefix="usage-"))
-    con = duckdb.connect(config={"temp_directory": str(work / "spill")})
+    # A database file in the work folder: the priced rows are a table there, which DuckDB spills
+    # to disk beyond its memory limit, so an input larger than memory streams through.
+    con = duckdb.connect(str(work / "usage.duckdb"), config={"temp_directory": str(work / "spill")})
     try:
         if fmt in importers.IMPORTERS:
             table = importers.IMPORTERS[fmt](job.source, label)
@@ -107,21 +107,20 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
         priced = work / "priced.parquet"
+        view = f"read_parquet('{_escape(priced)}')"
         if job.engine == "duckdb":
-            engines.run_duckdb(con, tables, info.columns, priced)
+            view = "priced"
+            engines.run_duckdb(con, tables, info.columns, view)
         elif job.engine == "spark":
             session = job.spark_session or engines.spark_session(job.spark_master)
             engines.run_spark(con, tables, info.columns, priced, session)
         else:
             tick = None if progress is None else (lambda done: progress(done, info.rows))
             engines.run_python(con, catalog, tables, info.columns, priced, tick)
-        view = f"read_parquet('{_escape(priced)}')"
         if job.strict:
             _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, view, info, job.out, out_fmt)
-        if rows_sink is not None:
-            rows_sink(priced)
         return summarize(con, view, info, job, catalog.digest)
     finally:
         con.close()
@@ -167,19 +166,6 @@ def write_rows(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, out: 
     select = output_select(info, money_as_text=fmt == "jsonl")
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     con.execute(f"COPY (SELECT {select} FROM {view} ORDER BY q_row_no) TO '{_escape(out)}' ({options})")
-
-
-def iter_rows(priced: Path, info: InputInfo, chunk: int = 10_000) -> Iterator[list[dict[str, Any]]]:
-    """The priced rows as dicts (money as decimal strings), in input order, a chunk at a time."""
-    con = duckdb.connect()
-    try:
-        select = output_select(info, money_as_text=True)
-        reader = con.sql(f"SELECT {select} FROM read_parquet('{_escape(priced)}') ORDER BY q_row_no"
-                         ).to_arrow_reader(chunk)
-        for batch in engines._batches(reader):
-            yield batch.to_pylist()
-    finally:
-        con.close()
 
 
 def summarize(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, job: UsageJob, digest: str) -> UsageSummary:
