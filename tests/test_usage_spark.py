@@ -36,7 +36,7 @@ def spark_price(rows: list[dict[str, Any]], folder: Path, session: Any) -> list[
     return read_rows(out)
 
 
-@settings(max_examples=3)
+@settings(max_examples=2)
 @given(usage_rows(max_size=60))
 def test_spark_prices_every_row_as_the_python_engine(spark: Any, rows: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
