@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json":
 #: Derived grouping keys (from the instant each row was priced at, UTC).
 TIME_KEYS = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 _OUTLIERS = 20
+#: DuckDB's memory for one run (the rest spills to the work folder); ``INFERENCE_COST_USAGE_MEMORY``.
+MEMORY_LIMIT = os.environ.get("INFERENCE_COST_USAGE_MEMORY", "2GB")
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
-    con = duckdb.connect(str(work / "usage.duckdb"), config={"temp_directory": str(work / "spill")})
+    con = duckdb.connect(str(work / "usage.duckdb"),
+                         config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
     try:
         if fmt in importers.IMPORTERS:
             table = importers.IMPORTERS[fmt](job.source, label)
