@@ -195,6 +195,11 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
     ("/v1/models", "get"): {404: ("GET", "/v1/models?provider=nope", None)},
     ("/v1/models/{name}", "get"): {404: ("GET", "/v1/models/acme/nope", None)},
     ("/healthz", "get"): {},
+    ("/v1/usage", "post"): {
+        400: ("POST", "/v1/usage", b"model,at\nalpha,2025-01-01T00:00:00Z\n"),  # sent as JSON: not a usage type
+        413: ("POST", "/v1/usage", _BIG),
+        422: ("POST", "/v1/usage?format=otel", b'{"resourceSpans": []}'),
+    },
 }
 
 

@@ -69,7 +69,7 @@ def test_bad_bodies_are_problems_naming_row_and_column(client: TestClient[Any]) 
     problem = r.json()
     assert problem["field"] == "input_tokens" and problem["index"] == 1 and "whole number" in problem["detail"]
     r = client.post("/v1/usage", content=CSV, headers={"Content-Type": "application/json"})
-    assert r.status_code == 415 and "text/csv" in r.json()["detail"]
+    assert r.status_code == 400 and r.json()["code"] == "unsupported_media_type" and "text/csv" in r.json()["detail"]
     r = client.post("/v1/usage", content=b"", headers={"Content-Type": "text/csv"})
     assert r.status_code == 400
     r = client.post("/v1/usage?format=excel", content=b"{}", headers={"Content-Type": "application/json"})

@@ -62,15 +62,15 @@ def _format(content_type: str | None, export: str | None) -> str:
     media = _media(content_type)
     if export is not None:
         if export not in IMPORTERS:
-            raise problem(400, "invalid_parameter", f"format must be one of {', '.join(IMPORTERS)}, got {export!r}",
+            raise problem(400, "invalid_request", f"format must be one of {', '.join(IMPORTERS)}, got {export!r}",
                           field="format")
         if media not in ("application/json", "application/x-ndjson", "text/csv"):
-            raise problem(415, "unsupported_media_type", f"an {export} export is sent as application/json "
+            raise problem(400, "unsupported_media_type", f"an {export} export is sent as application/json "
                           "(or text/csv for litellm)")
         return export
     found = BODY_TYPES.get(media)
     if found is None:
-        raise problem(415, "unsupported_media_type",
+        raise problem(400, "unsupported_media_type",
                       f"send the usage as one of {', '.join(BODY_TYPES)} (got {content_type or 'no Content-Type'}); "
                       "a provider export: application/json with ?format=openai|anthropic|otel|litellm")
     return found
@@ -93,6 +93,14 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
     """The usage route over the catalog ``current()`` returns at each request."""
 
     @post("/v1/usage", status_code=200, tags=["quotes"], summary="Price a usage log",
+          # The rows are the Workload's fields (the canonical usage row); the file itself is CSV,
+          # JSON Lines or Parquet by Content-Type, which OpenAPI's one JSON schema cannot say.
+          dependencies=openapi.body_doc(openapi.WorkloadDoc,
+                                        "A usage file whose rows are workloads (`model`, `at`, the counts, "
+                                        "`requests`, `batch`; other columns pass through): CSV (`text/csv`), "
+                                        "JSON Lines (`application/x-ndjson`) or Parquet "
+                                        "(`application/vnd.apache.parquet`); or a provider export as "
+                                        "`application/json` with `?format=openai|anthropic|otel|litellm`."),
           operation_class=openapi.ProblemOperation,
           # The summary's Structs describe their own fields (service.usage.summary); the schema
           # names them once openapi.py documents Structs from their own descriptions (issue 8).
@@ -115,11 +123,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         (`application/vnd.apache.parquet`) in the canonical usage shape, or a provider export
         (`application/json` and `?format=`), up to the service's body limit. Unpriceable rows keep
         their place with `error`; bad input answers 422 naming the row and column."""
+        body = await request.body()  # first: a body over the limit is a 413 whatever it is
         fmt = _format(request.headers.get("content-type"), format)
         if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
-            raise problem(400, "invalid_parameter", "as_of must have an offset, e.g. 2025-01-31T12:00:00Z",
+            raise problem(400, "invalid_request", "as_of must have an offset, e.g. 2025-01-31T12:00:00Z",
                           field="as_of")
-        body = await request.body()
         if not body:
             raise problem(400, "empty_body", "the request body is empty; send the usage file")
         rows_type = _row_type(request.headers.get("accept"))
@@ -136,7 +144,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None
-            raise problem(422, "invalid_usage", str(exc), field=field, index=exc.row) from None
+            raise problem(422, "invalid_request", str(exc), field=field, index=exc.row) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
