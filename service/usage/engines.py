@@ -93,7 +93,11 @@ SPARK_EXACT_CONF = {
 
 def spark_session(master: str | None = None) -> Any:
     """A Spark session set up for exact pricing (``local[*]`` without a master URL)."""
-    from pyspark.sql import SparkSession  # heavy: only when the spark engine runs
+    try:
+        from pyspark.sql import SparkSession  # heavy: only when the spark engine runs
+    except ImportError:
+        raise UsageInputError("--engine spark", "needs pyspark and Java 17+: pip install "
+                              "'inference-cost[spark]' (or use --engine duckdb)") from None
 
     builder = SparkSession.builder.appName("inference-cost usage").master(master or "local[*]")
     builder = builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
