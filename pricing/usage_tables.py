@@ -308,8 +308,11 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
     period_key = 0
     for model in catalog.models():
         key = f"{model.provider}/{model.id}"
-        for i, period in enumerate(model.periods):
-            next_start = model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+        # One timeline a currency; a usage row is priced in the model's first-listed one (as a
+        # Workload without a currency is).
+        timeline = [p for p in model.periods if p.currency == model.periods[0].currency]
+        for i, period in enumerate(timeline):
+            next_start = timeline[i + 1].starts if i + 1 < len(timeline) else None
             until = period.until if period.until is not None else next_start
             base = plans.add(period)
             batch = None if period.batch is None else plans.add(period.batch)
