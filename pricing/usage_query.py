@@ -46,8 +46,9 @@ DIALECTS = ("duckdb", "spark")
 def _sql(tables: PriceTables, passthrough: Sequence[str]) -> str:
     s = tables.scale
     amount = f"DECIMAL({tables.amount_precision},{s})"
-    count = f"DECIMAL({len(str(MAX_TOKENS))},0)"
-    reqs = f"DECIMAL({len(str(MAX_REQUESTS))},0)"
+    # Both factors as 38-digit integers: DuckDB multiplies narrower decimals in 64 bits and fails
+    # on 10**12 requests times a large count; the product itself always fits (TOKEN_DIGITS).
+    count = reqs = "DECIMAL(38,0)"
     # Checks in the engine's order (pricing.workload): model, each count, requests, the parts of
     # the prompt, the instant. The first failing one names the row's error.
     checks = ["WHEN q_model IS NULL OR TRIM(q_model) = '' THEN 'invalid:model'"]
@@ -74,9 +75,11 @@ def _sql(tables: PriceTables, passthrough: Sequence[str]) -> str:
         "cache_write_1h_amount": f"{tokens('cache_write_1h_tokens')} * q_r_cache_write_1h",
         "output_amount": f"{tokens('output_tokens')} * q_r_output",
     }
-    amounts = ",\n    ".join(f"CASE WHEN q_error IS NULL THEN CAST({expr} AS {amount}) END AS {name}"
+    # Each line is multiplied once (DECIMAL(38) products are the query's main cost); the total adds them.
+    amounts = ",\n    ".join(f"CASE WHEN q_error IS NULL THEN CAST({expr} AS {amount}) END AS q_{name}"
                               for name, expr in lines.items())
-    total = " + ".join(f"CAST({expr} AS {amount})" for expr in lines.values())
+    kept_amounts = ",\n    ".join(f"q_{name} AS {name}" for name in lines)
+    total = " + ".join(f"q_{name}" for name in lines)
     digest = tables.catalog_digest.replace("'", "''")
     return f"""
 WITH u AS (
@@ -116,19 +119,21 @@ WITH u AS (
     WHEN q_period_key IS NULL OR q_at_us >= q_until_us THEN 'no_price'
     WHEN q_is_batch AND q_batch_plan IS NULL THEN 'no_batch_price'
   END AS q_error FROM t
+), m AS (
+  SELECT e.*, {amounts} FROM e
 )
 SELECT q_row_no, q_at_us, {keep}
     CASE WHEN q_error IS NULL THEN q_provider END AS provider,
     CASE WHEN q_error IS NULL THEN q_model_id END AS model_id,
     CASE WHEN q_error IS NULL THEN q_currency END AS currency,
-    {amounts},
-    CASE WHEN q_error IS NULL THEN CAST({total} AS {amount}) END AS total,
+    {kept_amounts},
+    CAST({total} AS {amount}) AS total,
     CASE WHEN q_error IS NULL THEN q_period_from END AS period_from,
     CASE WHEN q_error IS NULL THEN q_window END AS "window",
     CASE WHEN q_error IS NULL THEN q_tier END AS tier,
     CAST('{digest}' AS VARCHAR) AS catalog_digest,
     q_error AS error
-FROM e
+FROM m
 """
 
 

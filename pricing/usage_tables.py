@@ -308,8 +308,11 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
     period_key = 0
     for model in catalog.models():
         key = f"{model.provider}/{model.id}"
-        for i, period in enumerate(model.periods):
-            next_start = model.periods[i + 1].starts if i + 1 < len(model.periods) else None
+        # One timeline a currency; a usage row is priced in the model's first-listed one (as a
+        # Workload without a currency is).
+        timeline = [p for p in model.periods if p.currency == model.periods[0].currency]
+        for i, period in enumerate(timeline):
+            next_start = timeline[i + 1].starts if i + 1 < len(timeline) else None
             until = period.until if period.until is not None else next_start
             base = plans.add(period)
             batch = None if period.batch is None else plans.add(period.batch)
@@ -359,6 +362,11 @@ def _period_spans(period_key: int, period: Period, plans: _Plans, start: datetim
     return rows
 
 
+def at_scale(amount: Decimal, scale: int) -> Decimal:
+    """``amount`` with exactly ``scale`` places, as the SQL engines hold it; raises if that would round."""
+    return amount.quantize(Decimal(1).scaleb(-scale), context=EXACT)
+
+
 def plain(amount: Decimal) -> str:
     """An exact amount as a plain decimal string ("0.000410000000", never "4.1E-4" or "0E-12")."""
     return format(amount, "f")
@@ -369,5 +377,15 @@ def day_of(at_us: int) -> int:
     return at_us // _DAY_US
 
 
-__all__ = ["MAX_PRECISION", "NO_END", "PriceTables", "Table", "compile_tables", "day_of", "epoch_us",
-           "money_types", "plain"]
+__all__ = [
+    "MAX_PRECISION",
+    "NO_END",
+    "PriceTables",
+    "Table",
+    "at_scale",
+    "compile_tables",
+    "day_of",
+    "epoch_us",
+    "money_types",
+    "plain",
+]

@@ -45,3 +45,14 @@ def make_catalog() -> Callable[..., Catalog]:
         return Catalog.loads(*(textwrap.dedent(d) for d in documents), names=names)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def spark():  # type: ignore[no-untyped-def]
+    """One local Spark session for every test that needs one (starting a JVM is the slow part)."""
+    from service.usage.engines import spark_session
+
+    session = spark_session("local[2]")
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -83,3 +83,12 @@ def test_projection_benchmark_prints_its_ratio() -> None:
     out = _run("bench_projection.py", "--rounds", "1")
     assert re.search(r"\| [\d.]+x \|", _row(out, "hour-by-hour shaped projection"))
     assert "stretches: " in out
+
+
+def test_usage_benchmark_prints_its_table() -> None:
+    out = _run("bench_usage.py", "--rows", "2000", "--python-rows", "500", timeout=300)
+    assert out.startswith("## Usage pricing (2,000 rows")
+    number = re.compile(r"\| [\d,]+ \| \d+\.\d\d \| [\d,]+ \| \d+ \|")
+    for label in ("naive DuckDB", "duckdb engine", "python engine"):
+        assert number.search(_row(out, label)), _row(out, label)
+    assert "duckdb engine / naive" in out

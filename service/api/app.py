@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from pricing import Catalog, Model, PricingError, Quote, UnknownModelError, Workload
 from pricing.catalog import MAX_NAME_LENGTH
 from service import responses
-from service.api import bodies, docs_assets, metrics, openapi, page, projections, selfhost
+from service.api import bodies, docs_assets, metrics, openapi, page, projections, selfhost, usage
 from service.api.bodies import content_type, decode, require_json
 from service.api.current import CurrentCatalog
 from service.api.pricing_problems import compare_problem, model_problem, pricing_problem
@@ -141,7 +141,7 @@ def create_app(catalog: Catalog | CurrentCatalog, settings: Settings | None = No
     return Litestar(
         route_handlers=[quote, quote_batch, compare, models, model, healthz, *metrics.routes(current),
                         *selfhost.routes(current), *projections.routes(current),
-                        *page.routes(current), *docs_assets.routes(current)],
+                        *page.routes(current), *docs_assets.routes(current), *usage.routes(current)],
         exception_handlers={
             ProblemError: handle_problem,
             HTTPException: handle_http_exception,

@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "service.cli.catalog",
     "service.cli.selfhost",
     "service.cli.project",
+    "service.cli.usage",
 )
 
 

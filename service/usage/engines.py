@@ -29,14 +29,15 @@ from pricing import (
     Workload,
 )
 from pricing.errors import AmbiguousModelError
-from pricing.usage_query import AMOUNT_COLUMNS, pricing_query
-from pricing.usage_tables import PriceTables, Table
+from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, pricing_query
+from pricing.usage_tables import PriceTables, Table, at_scale
 from service.usage.errors import UsageInputError
 from service.usage.reading import quote_ident
 
 Progress = Callable[[int], None]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PYTHON_CHUNK = 50_000
+_ZERO = Decimal(0)
 
 
 def arrow_type(sql_type: str) -> pa.DataType:
@@ -65,12 +66,13 @@ def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
 # -- duckdb --------------------------------------------------------------------------------------
 
 
-def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: Path) -> None:
+def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str) -> None:
+    """Price into the table ``out`` of ``con``'s database (file-backed: it spills, memory stays bounded)."""
     for table in tables.tables:
         con.register(table.name, arrow_table(table))
     query = pricing_query(tables, "duckdb", _kept(con, columns))
     try:
-        con.execute(f"COPY (SELECT * FROM ({query}) ORDER BY q_row_no) TO {_lit(out)} (FORMAT parquet)")
+        con.execute(f"CREATE TABLE {out} AS SELECT * FROM ({query}) ORDER BY q_row_no")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
 
@@ -91,7 +93,11 @@ SPARK_EXACT_CONF = {
 
 def spark_session(master: str | None = None) -> Any:
     """A Spark session set up for exact pricing (``local[*]`` without a master URL)."""
-    from pyspark.sql import SparkSession  # heavy: only when the spark engine runs
+    try:
+        from pyspark.sql import SparkSession  # heavy: only when the spark engine runs
+    except ImportError:
+        raise UsageInputError("--engine spark", "needs pyspark and Java 17+: pip install "
+                              "'inference-cost[spark]' (or use --engine duckdb)") from None
 
     builder = SparkSession.builder.appName("inference-cost usage").master(master or "local[*]")
     builder = builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
@@ -119,7 +125,13 @@ def run_spark(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequ
             session.sql(query).write.parquet(str(priced))
         except Exception as exc:  # py4j and pyspark errors share no public base class
             raise UsageInputError("usage", f"could not be priced exactly on Spark: {_first_line(exc)}") from None
-        con.execute(f"COPY (SELECT * FROM read_parquet({_lit(priced / '*.parquet')}) ORDER BY q_row_no) "
+        # Spark writes timestamps without their time zone flag (and may widen other types): give
+        # every kept column back the type it had in the input.
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE usage_input)").fetchall())
+        kept = _kept(con, columns)
+        select = ", ".join(["q_row_no", "q_at_us", *(f"CAST({quote_ident(c)} AS {types[c]}) AS {quote_ident(c)}"
+                                                    for c in kept), *map(quote_ident, PRICED_COLUMNS)])
+        con.execute(f"COPY (SELECT {select} FROM read_parquet({_lit(priced / '*.parquet')}) ORDER BY q_row_no) "
                     f"TO {_lit(out)} (FORMAT parquet)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -135,7 +147,6 @@ def _first_line(exc: BaseException) -> str:
 
 def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, ...]:
     """(provider, model_id, currency, five amounts, total, period_from, window, tier, error) of one row."""
-    quantum = Decimal(1).scaleb(-scale)
     at_us = row["q_at_us"]
     def count(name: str, default: int) -> int:
         value = row[name]
@@ -168,9 +179,9 @@ def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, .
     except NoPriceError:
         return _failed("no_price")
     amounts = {line.kind: line.amount for line in quote.lines}
-    values = [amounts.get(kind, Decimal(0)).quantize(quantum)
+    values = [at_scale(amounts.get(kind, _ZERO), scale)
               for kind in ("input", "cached_input", "cache_write", "cache_write_1h", "output")]
-    return (quote.provider, quote.model, quote.currency, *values, quote.total.quantize(quantum),
+    return (quote.provider, quote.model, quote.currency, *values, at_scale(quote.total, scale),
             quote.period_from.isoformat(), quote.window, quote.tier, None)
 
 

@@ -17,3 +17,7 @@ class UsageInputError(Exception):
         if column is not None:
             where += f": column {column!r}"
         super().__init__(f"{where}: {message}")
+
+
+class UnpricedRowsError(UsageInputError):
+    """``strict`` was asked and some rows cannot be priced (the CLI exits 1, not 2)."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
 from pricing.usage_tables import compile_tables, plain
 from service.usage import engines, importers
-from service.usage.errors import UsageInputError
+from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
 from service.usage.summary import Outlier, Reconciliation, Totals, UsageSummary
 
@@ -28,6 +29,8 @@ OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json":
 #: Derived grouping keys (from the instant each row was priced at, UTC).
 TIME_KEYS = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 _OUTLIERS = 20
+#: DuckDB's memory for one run (the rest spills to the work folder); ``INFERENCE_COST_USAGE_MEMORY``.
+MEMORY_LIMIT = os.environ.get("INFERENCE_COST_USAGE_MEMORY", "2GB")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class UsageJob:
     spark_session: Any = None
     #: Label of the input in error messages (the file name by default).
     label: str | None = None
+    #: Fail (``UnpricedRowsError``, nothing written) if any row cannot be priced.
+    strict: bool = False
 
 
 def detect_format(path: Path) -> str:
@@ -66,13 +71,11 @@ def output_format(path: Path) -> str:
     return found
 
 
-def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], None] | None = None,
-                rows_sink: Callable[[Path], None] | None = None) -> UsageSummary:
+def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], None] | None = None) -> UsageSummary:
     """Price ``job.source`` with ``job.engine``; write priced rows to ``job.out`` (if given).
 
-    ``rows_sink``, if given, is called with the priced rows' Parquet file (input order; columns
-    ``q_row_no``/``q_at_us``/``q_reported_cost`` included) before it is deleted: the HTTP API
-    streams from it. Raises ``UsageInputError`` for bad input.
+    ``progress(done, total)`` is called as the python engine goes. Raises ``UsageInputError`` for
+    bad input (``UnpricedRowsError`` under ``strict``).
     """
     if job.engine not in ENGINES:
         raise UsageInputError("--engine", f"must be one of {', '.join(ENGINES)}, got {job.engine!r}")
@@ -84,7 +87,10 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         raise UsageInputError(label, "no such file")
     out_fmt = output_format(job.out) if job.out is not None else None
     work = Path(tempfile.mkdtemp(prefix="usage-"))
-    con = duckdb.connect(config={"temp_directory": str(work / "spill")})
+    # A database file in the work folder: the priced rows are a table there, which DuckDB spills
+    # to disk beyond its memory limit, so an input larger than memory streams through.
+    con = duckdb.connect(str(work / "usage.duckdb"),
+                         config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
     try:
         if fmt in importers.IMPORTERS:
             table = importers.IMPORTERS[fmt](job.source, label)
@@ -105,23 +111,35 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
         priced = work / "priced.parquet"
+        view = f"read_parquet('{_escape(priced)}')"
         if job.engine == "duckdb":
-            engines.run_duckdb(con, tables, info.columns, priced)
+            view = "priced"
+            engines.run_duckdb(con, tables, info.columns, view)
         elif job.engine == "spark":
             session = job.spark_session or engines.spark_session(job.spark_master)
             engines.run_spark(con, tables, info.columns, priced, session)
         else:
             tick = None if progress is None else (lambda done: progress(done, info.rows))
             engines.run_python(con, catalog, tables, info.columns, priced, tick)
-        view = f"read_parquet('{_escape(priced)}')"
+        if job.strict:
+            _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, view, info, job.out, out_fmt)
-        if rows_sink is not None:
-            rows_sink(priced)
         return summarize(con, view, info, job, catalog.digest)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:
+    ident = f"CAST({quote_ident(info.id_column)} AS VARCHAR)" if info.id_column else "NULL"
+    first = con.execute(f"SELECT q_row_no, {ident}, error, count(*) OVER () FROM {view} "
+                        "WHERE error IS NOT NULL ORDER BY q_row_no LIMIT 1").fetchall()
+    if first:
+        row, ident_value, reason, count = first[0]
+        detail = f" (id {ident_value})" if ident_value is not None else ""
+        raise UnpricedRowsError(label, f"{count} rows cannot be priced, the first{detail}: {reason} "
+                                "(--strict: nothing written)", row=int(row) + 1)
 
 
 def _escape(path: Path) -> str:
@@ -152,19 +170,6 @@ def write_rows(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, out: 
     select = output_select(info, money_as_text=fmt == "jsonl")
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     con.execute(f"COPY (SELECT {select} FROM {view} ORDER BY q_row_no) TO '{_escape(out)}' ({options})")
-
-
-def iter_rows(priced: Path, info: InputInfo, chunk: int = 10_000) -> Iterator[list[dict[str, Any]]]:
-    """The priced rows as dicts (money as decimal strings), in input order, a chunk at a time."""
-    con = duckdb.connect()
-    try:
-        select = output_select(info, money_as_text=True)
-        reader = con.sql(f"SELECT {select} FROM read_parquet('{_escape(priced)}') ORDER BY q_row_no"
-                         ).to_arrow_reader(chunk)
-        for batch in engines._batches(reader):
-            yield batch.to_pylist()
-    finally:
-        con.close()
 
 
 def summarize(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, job: UsageJob, digest: str) -> UsageSummary:

@@ -7,8 +7,6 @@ from typing import Annotated
 
 import msgspec
 
-from pricing.usage_query import AMOUNT_COLUMNS
-
 
 class Totals(msgspec.Struct, frozen=True, kw_only=True):
     """The priced rows of one currency (and one group, when grouped), summed exactly.
@@ -70,5 +68,4 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
         description="The instant every row was priced at, when --as-of was given.")] = None
 
 
-SUMS = (*AMOUNT_COLUMNS,)
 ENCODER = msgspec.json.Encoder(decimal_format="string")
