@@ -18,9 +18,11 @@ division:
   whose boundary the prompt passes wins, as in the engine) with per-token rates as exact DECIMALs:
   a rate per million divided by 10**6 here, in Python, exactly, so that SQL only multiplies.
 
-The tables leave room for what the catalog may add: a route is one more row kind in
-``price_names`` (a name billed as another key from an instant on), a window's excepted dates are
-holes cut out of ``price_spans``, and periods already carry their currency.
+A model's own periods stop at its first route or its shutdown; from a route's instant its target's
+periods (clipped to the route's span) are laid out under the routed model's key, with the target's
+provider and id, so a routed row is priced exactly as the engine prices it. A window's excepted
+local dates are holes in ``price_spans``. Periods carry their currency; a row is priced in the
+model's first-listed one, as a ``Workload`` without a currency is.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import msgspec
 
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import AmbiguousModelError, CatalogError
-from pricing.schema import WEEKDAYS, Period, Pricing, Rates, Window
+from pricing.schema import WEEKDAYS, Model, Period, Pricing, Rates, Window
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -230,6 +232,8 @@ def _window_spans(window: Window, start: datetime, end: datetime) -> list[tuple[
     if start >= end:
         return []
     days = {WEEKDAYS.index(d) for d in (window.days or WEEKDAYS)}
+    # Local dates on which a run starting that day does not apply (a holiday).
+    excepted = set(window.except_dates)
     begin = timedelta(hours=window.start.hour, minutes=window.start.minute, seconds=window.start.second,
                       microseconds=window.start.microsecond)
     finish = timedelta(hours=window.end.hour, minutes=window.end.minute, seconds=window.end.second,
@@ -243,7 +247,7 @@ def _window_spans(window: Window, start: datetime, end: datetime) -> list[tuple[
         last = (seg_until + offset).date()
         day = first
         while day <= last:
-            if day.weekday() in days:
+            if day.weekday() in days and day not in excepted:
                 midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
                 lo = max(midnight + begin - offset, seg_from)
                 hi = min(midnight + finish - offset, seg_until)
@@ -305,24 +309,29 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
     plans = _Plans(scale)
     periods: list[tuple[object, ...]] = []
     spans: list[tuple[object, ...]] = []
+    by_key = {f"{m.provider}/{m.id}": m for m in catalog.models()}
     period_key = 0
     for model in catalog.models():
         key = f"{model.provider}/{model.id}"
-        # One timeline a currency; a usage row is priced in the model's first-listed one (as a
-        # Workload without a currency is).
-        timeline = [p for p in model.periods if p.currency == model.periods[0].currency]
-        for i, period in enumerate(timeline):
-            next_start = timeline[i + 1].starts if i + 1 < len(timeline) else None
-            until = period.until if period.until is not None else next_start
-            base = plans.add(period)
-            batch = None if period.batch is None else plans.add(period.batch)
-            periods.append((
-                period_key, key, model.provider, model.id, period.currency,
-                epoch_us(period.starts), NO_END if next_start is None else epoch_us(next_start),
-                NO_END if until is None else epoch_us(until), _iso(period.starts), base, batch,
-            ))
-            spans.extend(_period_spans(period_key, period, plans, start, end))
-            period_key += 1
+        # The model's own prices stop at its first route or its shutdown (``Catalog._quote``); each
+        # route then lays its target's prices, clipped to the route's span, under this model's key.
+        pieces: list[tuple[Model, datetime | None, datetime | None]] = [(model, None, _ends(model))]
+        for i, route in enumerate(model.routes):
+            target = by_key[f"{model.provider}/{catalog.model(f'{model.provider}/{route.to}').id}"]
+            after = model.routes[i + 1].starts if i + 1 < len(model.routes) else None
+            pieces.append((target, route.starts, _earliest(after, _ends(target))))
+        for source, begins, ends in pieces:
+            for period, lo, nxt, until in _timeline(source, begins, ends):
+                base = plans.add(period)
+                batch = None if period.batch is None else plans.add(period.batch)
+                periods.append((
+                    period_key, key, source.provider, source.id, period.currency,
+                    epoch_us(lo), NO_END if nxt is None else epoch_us(nxt),
+                    NO_END if until is None else epoch_us(until), _iso(period.starts), base, batch,
+                ))
+                spans.extend(_period_spans(period_key, period, plans, max(start, lo),
+                                           end if until is None else min(end, until)))
+                period_key += 1
 
     tables = (
         Table(name="price_names", columns=("name", "model_key", "ambiguous"),
@@ -345,14 +354,38 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
                        start_us=epoch_us(start), end_us=epoch_us(end))
 
 
-def _period_spans(period_key: int, period: Period, plans: _Plans, start: datetime,
-                  end: datetime) -> list[tuple[object, ...]]:
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _ends(model: Model) -> datetime | None:
+    """When the model's own prices stop: its first route's start or its shutdown, whichever is first."""
+    first = model.routes[0].starts if model.routes else None
+    return _earliest(first, model.shutdown)
+
+
+def _timeline(model: Model, begins: datetime | None,
+              ends: datetime | None) -> Iterable[tuple[Period, datetime, datetime | None, datetime | None]]:
+    """The model's periods in its first-listed currency (as a Workload without a currency is priced),
+    clipped to ``[begins, ends)``: (period, from, next period's from, no price from)."""
+    timeline = [p for p in model.periods if p.currency == model.periods[0].currency]
+    for i, period in enumerate(timeline):
+        next_start = timeline[i + 1].starts if i + 1 < len(timeline) else None
+        until = period.until if period.until is not None else next_start
+        lo = period.starts if begins is None else max(period.starts, begins)
+        nxt, until = _earliest(next_start, ends), _earliest(until, ends)
+        if (nxt is not None and lo >= nxt) or (until is not None and lo >= until):
+            continue
+        yield period, lo, nxt, until
+
+
+def _period_spans(period_key: int, period: Period, plans: _Plans, lo: datetime,
+                  hi: datetime) -> list[tuple[object, ...]]:
+    """The winning window spans of ``period`` in ``[lo, hi)``, as ``price_spans`` rows."""
     if not period.windows:
         return []
-    lo = max(start, period.starts.astimezone(UTC))
-    hi = end if period.until is None else min(end, period.until.astimezone(UTC))
     if lo >= hi:
-        lo = hi = start  # still number the plans, so plan keys do not depend on the range
+        lo = hi  # still number the plans, so plan keys do not depend on the range
     keyed = [(i, _window_spans(w, lo, hi) if lo < hi else []) for i, w in enumerate(period.windows)]
     plan_keys = [plans.add(w) for w in period.windows]
     rows: list[tuple[object, ...]] = []

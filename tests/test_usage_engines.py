@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -63,6 +63,32 @@ def case_rows() -> list[dict[str, object]]:
         {**base, "model": "gpt-4o", "at": None, "input_tokens": 1},
         {**base, "model": "GPT-4o", "at": at, "input_tokens": 10**10, "output_tokens": 10**10, "requests": 10**12},
     ]
+
+
+def test_routes_shutdowns_and_holidays_price_the_same_on_duckdb_and_python(tmp_path: Path) -> None:
+    """The catalog's lifecycle, one row each: a routed name (billed as its target, with the target's
+    window), a shut-down name, a weekday peak window on a holiday and on a working day."""
+    base = {"id": None, "cached_input_tokens": 0, "cache_write_tokens": 0, "cache_write_1h_tokens": 0,
+            "input_tokens": 1000, "output_tokens": 1_000_000, "requests": 1, "batch": False}
+    routed = next(m for m in CATALOG.models() if m.routes)
+    shut = next(m for m in CATALOG.models() if m.shutdown is not None and not m.routes)
+    assert shut.shutdown is not None
+    rows = [
+        {**base, "model": f"{routed.provider}/{routed.id}", "at": routed.routes[0].starts},
+        {**base, "model": f"{routed.provider}/{routed.id}", "at": routed.routes[0].starts - timedelta(microseconds=1)},
+        {**base, "model": f"{shut.provider}/{shut.id}", "at": shut.shutdown},
+        {**base, "model": "deepseek-flash", "at": datetime(2026, 10, 1, 2, tzinfo=UTC)},   # National Day
+        {**base, "model": "deepseek-flash", "at": datetime(2026, 10, 8, 2, tzinfo=UTC)},   # a working Thursday
+    ]
+    python = price_file([dict(r) for r in rows], "python", tmp_path)
+    duck = price_file([dict(r) for r in rows], "duckdb", tmp_path)
+    assert duck == python
+    target = CATALOG.model(f"{routed.provider}/{routed.routes[0].to}")
+    assert (duck[0]["model_id"], duck[0]["error"]) == (target.id, None)
+    assert duck[1]["model_id"] == routed.id
+    assert (duck[2]["error"], duck[2]["total"]) == ("no_price", None)
+    assert (duck[3]["window"], duck[4]["window"]) == (None, "peak-am")
+    assert duck[4]["total"] == 2 * duck[3]["total"]
 
 
 def _ambiguous(name: str) -> bool:

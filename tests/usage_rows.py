@@ -24,15 +24,19 @@ _US = timedelta(microseconds=1)
 def _edges(model_index: int) -> list[datetime]:
     """Instants where a price changes: period starts and ends, window edges (local time, DST)."""
     out: list[datetime] = []
-    for period in MODELS[model_index].periods:
+    model = MODELS[model_index]
+    # Where the name stops being priced by its own periods: its routes and its shutdown.
+    for instant in [r.starts for r in model.routes] + ([model.shutdown] if model.shutdown else []):
+        out += [instant, instant - _US, instant + timedelta(days=3)]
+    for period in model.periods:
         out += [period.starts, period.starts - _US]
         if period.until is not None:
             out += [period.until, period.until - _US]
         for window in period.windows:
             zone = ZoneInfo(window.timezone)
             first = (window.starts or period.starts).astimezone(zone).date()
-            for days in (0, 1, 2, 5, 30, 100):
-                day = first + timedelta(days=days)
+            holidays = list(window.except_dates)
+            for day in [first + timedelta(days=d) for d in (0, 1, 2, 5, 30, 100)] + holidays:
                 for t in (window.start, window.end):
                     local = datetime.combine(day, t, tzinfo=zone)
                     out += [local.astimezone(UTC), local.astimezone(UTC) - _US]
