@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from pricing import fx as fxrates
+from pricing.bounds import bounded
 from pricing.catalog import Catalog
 from pricing.errors import InvalidWorkloadError
 from pricing.projection import (
@@ -88,8 +89,7 @@ def budget(catalog: Catalog, model: str, usage: Usage, amount: Decimal, start: d
            fx: Mapping[str, Decimal] | None = None) -> Budget:
     """The cycle containing ``start`` with ``amount`` to spend and usage from ``start`` on at the rate."""
     for field, value in (("amount", amount), ("spent", spent)):
-        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
-            raise InvalidWorkloadError(field, f"must be a non-negative amount, got {value!r}")
+        bounded(field, value)
     if start.tzinfo is None or start.utcoffset() is None:
         raise InvalidWorkloadError("from", "must be a timezone-aware instant, e.g. 2025-03-01T00:00:00Z")
     start = start.astimezone(UTC)

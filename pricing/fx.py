@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import msgspec
 
+from pricing.bounds import bounded
 from pricing.catalog import EXACT
 from pricing.errors import PricingError
 from pricing.quote import Line, Quote
@@ -64,9 +65,7 @@ def check_rates(fx: Mapping[str, Decimal]) -> dict[str, Decimal]:
             raise CurrencyError(field, "a rate is named by its pair, e.g. \"USD/VND\"")
         check_currency(base, field)
         check_currency(quote, field)
-        if not isinstance(rate, Decimal) or not rate.is_finite() or rate <= 0:
-            raise CurrencyError(field, f"must be a positive decimal number, got {rate!r}")
-        checked[pair] = rate
+        checked[pair] = bounded(field, rate, positive=True, error=CurrencyError)
     return checked
 
 
@@ -93,7 +92,7 @@ def convert_fraction(amount: Fraction, source: str, target: str, fx: Mapping[str
 def convert_quote(quote: Quote, target: str, fx: Mapping[str, Decimal]) -> Quote:
     """``quote`` with its rates, line amounts and total in ``target`` (exact, nothing rounded)."""
     check_currency(target)
-    factor = rate(quote.currency, target, fx)
+    factor = rate(quote.currency, target, check_rates(fx))
     lines = tuple(
         Line(kind=line.kind, tokens=line.tokens, rate=EXACT.multiply(line.rate, factor),
              amount=EXACT.multiply(line.amount, factor))

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import msgspec
 
+from pricing.bounds import bounded
 from pricing.catalog import Catalog
 from pricing.errors import InvalidWorkloadError
 from pricing.projection import (
@@ -111,9 +112,7 @@ def plan(catalog: Catalog, model: str, usage: Usage, requests: int, start: datet
     start, end = check_span(start, end)
     if type(requests) is not int or not 1 <= requests <= MAX_REQUESTS:
         raise InvalidWorkloadError("requests", f"must be a whole number from 1 to {MAX_REQUESTS:_}, got {requests!r}")
-    if not isinstance(max_per_hour, Decimal) or not max_per_hour.is_finite() or max_per_hour <= 0:
-        raise InvalidWorkloadError("max_per_hour", f"must be a positive number, got {max_per_hour!r}")
-    rate = Fraction(max_per_hour)
+    rate = Fraction(bounded("max_per_hour", max_per_hour, positive=True))
     hours = Fraction((end - start) // _US, _US_PER_HOUR)
     if rate * hours < requests:
         need = Fraction(requests) / rate

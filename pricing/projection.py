@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from pricing import fx as fxrates
+from pricing.bounds import bounded
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, PricingError
 from pricing.quote import Quote
@@ -165,9 +166,7 @@ def _weights(shape: Shape | None) -> tuple[tuple[int, ...], tzinfo] | None:
                                    f"the week, Monday 00:00 first), got {len(weights)}")
     fractions = []
     for i, w in enumerate(weights):
-        if not isinstance(w, Decimal) or not w.is_finite() or w < 0:
-            raise InvalidWorkloadError(f"shape.weights[{i}]", f"must be a non-negative number, got {w!r}")
-        fractions.append(Fraction(w))
+        fractions.append(Fraction(bounded(f"shape.weights[{i}]", w)))
     if not any(fractions):
         raise InvalidWorkloadError("shape.weights", "are all zero: give some hour a positive weight")
     scale = 1
@@ -182,12 +181,14 @@ def _gcd(a: int, b: int) -> int:
     return a
 
 
-def _count(value: Fraction, field: str) -> Fraction:
+def _count(value: int | Decimal, field: str) -> Fraction:
+    if isinstance(value, Decimal):
+        value = bounded(field, value)
     if value < 0:
         raise InvalidWorkloadError(field, f"must not be negative, got {value}")
     if value > MAX_REQUESTS:
         raise InvalidWorkloadError(field, f"must be <= {MAX_REQUESTS:_} requests")
-    return value
+    return Fraction(value)
 
 
 def requests_over(start: datetime, end: datetime, requests: int | Decimal | None = None,
@@ -200,11 +201,11 @@ def requests_over(start: datetime, end: datetime, requests: int | Decimal | None
                                    f"requests_per_hour (got {', '.join(given) or 'none'})")
     length = (end - start) // _US
     if requests is not None:
-        return _count(Fraction(requests), "requests")
+        return _count(requests, "requests")
     if per_day is not None:
-        return _count(Fraction(per_day), "requests_per_day") * length / _US_PER_DAY
+        return _count(per_day, "requests_per_day") * length / _US_PER_DAY
     assert per_hour is not None
-    return _count(Fraction(per_hour), "requests_per_hour") * length / _US_PER_HOUR
+    return _count(per_hour, "requests_per_hour") * length / _US_PER_HOUR
 
 
 # -- rounding --------------------------------------------------------------------------------

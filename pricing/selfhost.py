@@ -31,9 +31,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from pricing import fx as fxrates
+from pricing.bounds import bounded
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, NoPriceError, PricingError
-from pricing.selfhost_data import MAX_PLACES, RATE_LIMIT, GpuOffer, SelfhostData, ServingProfile
+from pricing.selfhost_data import RATE_LIMIT, GpuOffer, SelfhostData, ServingProfile
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Usage, Workload
 
 #: Decimal places of each rounded result (half-even).
@@ -138,16 +140,7 @@ def _fraction(value: Decimal) -> Fraction:
 
 
 def _positive(field: str, value: Decimal, *, limit: Decimal = RATE_LIMIT) -> Fraction:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidWorkloadError(field, f"must be a finite decimal number, got {value!r}")
-    if value <= 0:
-        raise InvalidWorkloadError(field, f"must be greater than 0, got {value}")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -MAX_PLACES:
-        raise InvalidWorkloadError(field, f"{value} has more than {MAX_PLACES} digits after the point")
-    if value >= limit:
-        raise InvalidWorkloadError(field, f"must be below {limit:f}, got {value}")
-    return _fraction(value)
+    return _fraction(bounded(field, value, positive=True, limit=limit))
 
 
 def _tokens(field: str, value: int) -> int:
@@ -307,8 +300,11 @@ def quote_selfhost(
         answer_currency = currency or "USD"
         if exchange_rate is not None:
             raise InvalidWorkloadError("exchange_rate", "applies to an offer's price only; give gpu_hour_price in currency")
-    if len(answer_currency) != 3 or not answer_currency.isascii() or not answer_currency.isupper():
-        raise InvalidWorkloadError("currency", f"{answer_currency!r} is not an ISO 4217 code such as 'USD'")
+    try:
+        fxrates.check_currency(answer_currency)
+    except fxrates.CurrencyError as exc:
+        # The self-hosting callers report InvalidWorkloadError by field; keep to that one kind.
+        raise InvalidWorkloadError("currency", exc.reason) from None
 
     # -- sizing, exact
     prefill_tokens = inp if chosen.prefill_includes_cache_hits else inp - cached

@@ -65,6 +65,12 @@ def test_budget_and_plan(capsys: pytest.CaptureFixture[str]) -> None:
     (["plan", "deepseek-chat", "--requests", "1M", *MARCH, "--max-per-hour", "1"], "--requests: 1,000,000"),
     (["budget", "deepseek-chat", "--amount", "-1", "--from", "2025-03-01T00:00:00Z", "--per-day", "1"],
      "--amount: must be a non-negative"),
+    (["project", "deepseek-chat", *MARCH, "--requests", "1", "--currency", "EUR", "--fx", "USD/EUR=1.000000000000000000000000000000000000000000000000000000000000000000000000000000001"],
+     "--fx: 1.000000000000000000000000000000000000000000000000000000000000000000000000000000001 has more than 20 digits after the point"),
+    (["project", "deepseek-chat", *MARCH, "--requests", "1", "--currency", "EUR", "--fx", "USD/EUR=1e99999999"],
+     "--fx: must be below 1000000000000000"),
+    (["budget", "deepseek-chat", "--amount", "1e99999999", "--from", "2025-03-01T00:00:00Z", "--per-day", "1"],
+     "--amount: must be below"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
     status, out, err = run(capsys, *argv)

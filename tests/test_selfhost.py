@@ -278,6 +278,7 @@ def _profile(**change: Any) -> InlineProfile:
     ({"exchange_rate": Decimal("0.9")}, "exchange_rate"),
     ({"gpu_hour_price": None, "offer": "aws-p5.48xlarge-us-east-1", "exchange_rate": Decimal(1)}, "exchange_rate"),
     ({"currency": "usd"}, "currency"),
+    ({"currency": "ZZZ"}, "currency"),  # three capitals, but no ISO 4217 code
     ({"cached_input_tokens": 10**12}, "cached_input_tokens"),
     ({"output_tokens": -1}, "output_tokens"),
     ({"input_tokens": 10**17}, "input_tokens"),

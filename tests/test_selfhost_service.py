@@ -74,6 +74,8 @@ def test_the_report_over_http(client: TestClient[Any]) -> None:
     ({"usage": {"input_tokens": 5, "cached_input_tokens": 6}}, "$.usage.cached_input_tokens"),
     ({"usage": {"input_tokens": "5"}}, "$.usage.input_tokens"),
     ({"hours": "-1"}, "$.hours"),
+    ({"currency": "ZZZ"}, "$.currency"),
+    ({"gpu_hour_price": "1e99999999"}, "$.gpu_hour_price"),
     ({"compare": ["deepseek-reasoner"], "at": "2024-01-01T00:00:00Z"}, "$.compare[0]"),
     ({"wat": 1}, "$.wat"),
 ])

@@ -74,6 +74,22 @@ BAD = [
     ("/v1/plans", {"requests": 100_000, "max_per_hour": "1"}, "$.requests", "need"),
     ("/v1/budgets", {"amount": "-3"}, "$.amount", "non-negative"),
     ("/v1/budgets", {"cycle": "weekly"}, "$.cycle", "weekly"),
+    # Non-finite, over-long and enormous decimals are refused before any arithmetic (no 500, no hang).
+    *[(path, {"requests": None, "requests_per_day": None, rate: bad}, f"$.{rate}", "finite")
+      for path in ("/v1/projections", "/v1/budgets") for rate in ("requests_per_day", "requests_per_hour")
+      for bad in ("NaN", "Infinity", "-Infinity")],
+    ("/v1/projections", {"requests": None, "requests_per_hour": "1e99999999"}, "$.requests_per_hour", "below"),
+    ("/v1/projections", {"requests": None, "requests_per_day": "1e-99999999"}, "$.requests_per_day", "after the point"),
+    ("/v1/projections", {"currency": "EUR", "fx": {"USD/EUR": "1.000000000000000000000000000000000000000000000000000000000000000000000000000000001"}}, "$.fx.USD/EUR", "after the point"),
+    ("/v1/plans", {"currency": "EUR", "fx": {"USD/EUR": "1.000000000000000000000000000000000000000000000000000000000000000000000000000000001"}}, "$.fx.USD/EUR", "after the point"),
+    ("/v1/projections", {"currency": "EUR", "fx": {"USD/EUR": "1e99999999"}}, "$.fx.USD/EUR", "below"),
+    ("/v1/projections", {"currency": "EUR", "fx": {"USD/EUR": "NaN"}}, "$.fx.USD/EUR", "finite"),
+    ("/v1/projections", {"shape": {"weights": ["1e99999999"] * 168}}, "$.shape.weights[0]", "below"),
+    ("/v1/plans", {"max_per_hour": "1e99999999"}, "$.max_per_hour", "below"),
+    ("/v1/plans", {"max_per_hour": "Infinity"}, "$.max_per_hour", "finite"),
+    ("/v1/budgets", {"amount": "1e99999999"}, "$.amount", "below"),
+    ("/v1/budgets", {"spent": "1e-99999999"}, "$.spent", "after the point"),
+    ("/v1/budgets", {"amount": "NaN"}, "$.amount", "finite"),
 ]
 
 
