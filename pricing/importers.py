@@ -260,10 +260,14 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
             if name.strip().lower() not in known:
                 continue
             try:
-                model = catalog.model(name)
-                break
+                found = catalog.model(name)
             except UnknownModelError:
                 continue
+            # An alias of one provider's model can read like another provider's name (Groq's
+            # gpt-oss-20b answers to "openai/gpt-oss-20b"): compare only within the same provider.
+            if found.provider == price.provider:
+                model = found
+                break
         if model is None:
             missing.append(f"{price.provider}/{price.name}")
             continue

@@ -9,6 +9,7 @@ differences have been gone through; a provider joins it once its entries are in
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,8 @@ from service.cli import main
 
 #: The instants diffed: 20:00 (off-peak) and 10:00 (peak) in Beijing on a working Tuesday.
 DIFF_AT = (datetime(2026, 12, 1, 12, tzinfo=UTC), datetime(2026, 12, 1, 2, tzinfo=UTC))
-REVIEWED_PROVIDERS = {"deepseek", "google", "mistral", "xai", "vertex"}
+REVIEWED_PROVIDERS = {"anthropic", "azure", "bedrock", "deepseek", "fireworks", "google", "groq", "mistral",
+                      "openai", "together", "vertex", "xai"}
 DATA = Path(__file__).parents[1] / "pricing" / "data"
 
 
@@ -110,3 +112,17 @@ def test_catalog_diff_without_a_file_reads_both_installed_packages(capsys: pytes
                  "--strict"]) == 0
     summaries = [line.split(":")[0] for line in capsys.readouterr().out.splitlines() if "matched ours" in line]
     assert summaries == ["litellm", "genai-prices"]
+
+
+def test_an_alias_naming_another_provider_is_not_compared_across_providers() -> None:
+    # Groq's gpt-oss-20b answers to "openai/gpt-oss-20b"; genai-prices' OpenAI entry of that name
+    # (an OpenRouter-imported price) is not Groq's price and must not be diffed against it.
+    catalog = Catalog.default()
+    assert catalog.model("openai/gpt-oss-20b").provider == "groq"
+    openai_entry = ExternalPrice(provider="openai", name="gpt-oss-20b",
+                                 rates={"input": Decimal("0.029"), "output": Decimal("0.14")})
+    groq_entry = ExternalPrice(provider="groq", name="openai/gpt-oss-20b",
+                               rates={"input": Decimal("0.029"), "output": Decimal("0.14")})
+    report = diff(catalog, [openai_entry, groq_entry], DIFF_AT[0])
+    assert {(d.model, d.their_name) for d in report.differences} == {("groq/gpt-oss-20b", "openai/gpt-oss-20b")}
+    assert report.missing == ["openai/gpt-oss-20b"]
