@@ -15,10 +15,10 @@ from typing import Any
 from litestar import Litestar, Request, Response, get, post
 
 from pricing import Catalog
+from service.api.bodies import BATCH_DECODER, WORKLOAD_DECODER
 from service.api.current import CurrentCatalog
 from service.api.server import run
 from service.api.settings import MAX_BODY_BYTES, Settings
-from service.responses import BATCH_DECODER, WORKLOAD_DECODER
 
 _CONSTANT = b'{"ok":true}'
 

@@ -92,3 +92,12 @@ def test_usage_benchmark_prints_its_table() -> None:
     for label in ("naive DuckDB", "duckdb engine", "python engine"):
         assert number.search(_row(out, label)), _row(out, label)
     assert "duckdb engine / naive" in out
+
+
+def test_the_bare_server_of_the_service_benchmark_starts() -> None:
+    """bench_service.py's reference server imports what it measures against (a broken import would
+    only show when someone runs the benchmark)."""
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_server.py")], capture_output=True, text=True,
+                          timeout=60, cwd=BENCH.parent)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "usage: bench_server.py" in proc.stdout + proc.stderr
