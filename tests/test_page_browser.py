@@ -364,7 +364,9 @@ def test_a_usage_file_shows_the_apis_exact_summary(tab: Tab, origin: str) -> Non
 def test_a_bad_usage_file_shows_the_problems_detail(tab: Tab, origin: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("model,at,output_tokens\nopenai/o1,last tuesday,10\n")
-    page = tab.open("/")
+    # The panel is there even when the comparison in the link is refused.
+    page = tab.open("/?output_tokens=1000&models=no-such-model")
+    page.wait_for_selector("#models-error:not(:empty)")
     page.set_input_files("#usage-file", str(bad))
     page.wait_for_selector("#usage-error:not(:empty)")
     status, problem = usage_api(origin, bad.read_bytes(), "text/csv")

@@ -194,10 +194,11 @@ async function run(state) {
         try { parseCount(state[name]); } catch (error) { showError(name, error.message); }
       }
     }
-    if (document.querySelector(".field.invalid")) { setStatus("Fix the fields marked in red."); return; }
+    if (document.querySelector(".field.invalid")) { setStatus("Fix the fields marked in red."); mountEagerPanels(); return; }
     body = compareBody(state);
   } catch (error) {
     showError(null, error.message);
+    mountEagerPanels();
     return;
   }
   setStatus("Pricing…");
@@ -207,7 +208,7 @@ async function run(state) {
     response = await fetch("/v1/compare", {method: "POST", headers: {"content-type": "application/json"}, body});
     text = await response.text();
   } catch (error) {
-    if (mine === generation) setStatus(`The service did not answer: ${error.message}`);
+    if (mine === generation) { setStatus(`The service did not answer: ${error.message}`); mountEagerPanels(); }
     return;
   }
   if (mine !== generation) return;
@@ -219,8 +220,9 @@ async function run(state) {
     setStatus(field ? "The service refused a field: see the message beside it." : "The service refused the request.");
     $("ranked").replaceChildren();
     $("history").replaceChildren();
-    $("panels").replaceChildren();
+    for (const panel of mounted || []) $(panelId(panel)).remove();
     mounted = null;
+    mountEagerPanels();
     return;
   }
   render(state, answer, mine);
@@ -488,8 +490,10 @@ function formatTick(v) {
 const API_PATHS = new Set(($("catalog").dataset.api || "").split(" ").filter(Boolean));
 let mounted = null;
 
+const panelId = (panel) => `panel-${panel.path.split("/").pop()}`;
+
 function mountPanel(panel) {
-  const card = el("div", {class: "card", id: `panel-${panel.path.split("/").pop()}`}, el("h2", {text: panel.title}));
+  const card = el("div", {class: "card", id: panelId(panel)}, el("h2", {text: panel.title}));
   $("panels").append(card);
   panel.mount(card);
 }
