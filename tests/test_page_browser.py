@@ -324,6 +324,61 @@ def test_a_projection_refused_shows_the_detail_beside_its_field(tab: Tab, origin
     assert "from=2025-02-01T00:00:00Z" in page.url
 
 
+# -- the usage panel ---------------------------------------------------------------------------------
+
+USAGE_FIXTURE = Path(__file__).parent / "fixtures" / "usage" / "canonical.csv"
+USAGE_AMOUNTS = ("input_amount", "cached_input_amount", "cache_write_amount", "cache_write_1h_amount",
+                 "output_amount", "total", "reported_cost", "variance")
+
+
+def usage_api(origin: str, body: bytes, content_type: str) -> tuple[int, Any]:
+    req = urllib.request.Request(origin + "/v1/usage", data=body, method="POST",
+                                 headers={"content-type": content_type, "accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_a_usage_file_shows_the_apis_exact_summary(tab: Tab, origin: str) -> None:
+    page = tab.open("/")
+    page.set_input_files("#usage-file", str(USAGE_FIXTURE))
+    page.wait_for_selector("#usage-totals tbody tr")
+    status, summary = usage_api(origin, USAGE_FIXTURE.read_bytes(), "text/csv")
+    assert status == 200, summary
+    assert summary["unpriced"] > 0 and summary["totals"]  # the fixture has both kinds of row
+    counts = page.text_content("#usage-counts") or ""
+    assert (f"{summary['rows']} rows, {summary['priced']} priced, {summary['unpriced']} unpriced" in counts)
+    reasons = page.eval_on_selector_all("#usage-errors li", "ls => ls.map(l => [l.dataset.reason, l.textContent])")
+    assert reasons == [[reason, f"{reason}: {n}"] for reason, n in summary["errors"].items()]
+    rows = page.eval_on_selector_all("#usage-totals tbody tr", """rs => rs.map(r => ({
+        currency: r.dataset.currency,
+        amounts: Object.fromEntries([...r.querySelectorAll('td.num')].slice(1).map(c => [c.classList[1], c.textContent])),
+    }))""")
+    assert rows == [{"currency": t["currency"],
+                     "amounts": {k: shown(t[k]) for k in USAGE_AMOUNTS}} for t in summary["totals"]]
+    assert summary["catalog_digest"] in (page.text_content("#usage") or "")
+
+
+def test_a_bad_usage_file_shows_the_problems_detail(tab: Tab, origin: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,at,output_tokens\nopenai/o1,last tuesday,10\n")
+    # The panel is there even when the comparison in the link is refused.
+    page = tab.open("/?output_tokens=1000&models=no-such-model")
+    page.wait_for_selector("#models-error:not(:empty)")
+    page.set_input_files("#usage-file", str(bad))
+    page.wait_for_selector("#usage-error:not(:empty)")
+    status, problem = usage_api(origin, bad.read_bytes(), "text/csv")
+    assert (status, problem["field"]) == (422, "at")
+    assert page.text_content("#usage-error") == problem["detail"]
+    assert page.locator("#usage-totals").count() == 0
+    # A good file after it clears the error and shows its summary.
+    page.set_input_files("#usage-file", str(USAGE_FIXTURE))
+    page.wait_for_selector("#usage-totals tbody tr")
+    assert page.text_content("#usage-error") == ""
+
+
 # -- the form, from the keyboard ---------------------------------------------------------------------
 
 

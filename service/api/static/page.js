@@ -15,6 +15,8 @@ const SVG = "http://www.w3.org/2000/svg";
 // {path, title, mount(card), update(state, answer)}: mounted once, updated after every comparison.
 const PANELS = [
   {path: "/v1/projections", title: "Projection, month by month", mount: mountProjection, update: updateProjection},
+  // Eager: a usage file needs no comparison first, so the panel is there from the first render.
+  {path: "/v1/usage", title: "Price a usage file", mount: mountUsage, update: () => {}, eager: true},
 ];
 
 // -- counts: the grammar of service/cli/counts.py ----------------------------------------------------
@@ -192,10 +194,11 @@ async function run(state) {
         try { parseCount(state[name]); } catch (error) { showError(name, error.message); }
       }
     }
-    if (document.querySelector(".field.invalid")) { setStatus("Fix the fields marked in red."); return; }
+    if (document.querySelector(".field.invalid")) { setStatus("Fix the fields marked in red."); mountEagerPanels(); return; }
     body = compareBody(state);
   } catch (error) {
     showError(null, error.message);
+    mountEagerPanels();
     return;
   }
   setStatus("Pricing…");
@@ -205,7 +208,7 @@ async function run(state) {
     response = await fetch("/v1/compare", {method: "POST", headers: {"content-type": "application/json"}, body});
     text = await response.text();
   } catch (error) {
-    if (mine === generation) setStatus(`The service did not answer: ${error.message}`);
+    if (mine === generation) { setStatus(`The service did not answer: ${error.message}`); mountEagerPanels(); }
     return;
   }
   if (mine !== generation) return;
@@ -217,8 +220,9 @@ async function run(state) {
     setStatus(field ? "The service refused a field: see the message beside it." : "The service refused the request.");
     $("ranked").replaceChildren();
     $("history").replaceChildren();
-    $("panels").replaceChildren();
+    for (const panel of mounted || []) $(panelId(panel)).remove();
     mounted = null;
+    mountEagerPanels();
     return;
   }
   render(state, answer, mine);
@@ -486,14 +490,28 @@ function formatTick(v) {
 const API_PATHS = new Set(($("catalog").dataset.api || "").split(" ").filter(Boolean));
 let mounted = null;
 
+const panelId = (panel) => `panel-${panel.path.split("/").pop()}`;
+
+function mountPanel(panel) {
+  const card = el("div", {class: "card", id: panelId(panel)}, el("h2", {text: panel.title}));
+  $("panels").append(card);
+  panel.mount(card);
+}
+
+let eagerMounted = false;
+
+// At once on a page with nothing to compare; else after the results, so that they shift nothing below them.
+function mountEagerPanels() {
+  if (eagerMounted) return;
+  eagerMounted = true;
+  for (const panel of PANELS) if (panel.eager && API_PATHS.has(panel.path)) mountPanel(panel);
+}
+
 function panels(state, answer) {
+  mountEagerPanels();
   if (mounted === null) {
-    mounted = PANELS.filter((panel) => API_PATHS.has(panel.path));
-    for (const panel of mounted) {
-      const card = el("div", {class: "card", id: `panel-${panel.path.split("/").pop()}`}, el("h2", {text: panel.title}));
-      $("panels").append(card);
-      panel.mount(card);
-    }
+    mounted = PANELS.filter((panel) => API_PATHS.has(panel.path) && !panel.eager);
+    for (const panel of mounted) mountPanel(panel);
   }
   for (const panel of mounted) panel.update(state, answer);
 }
@@ -604,6 +622,88 @@ function drawProjection(answer) {
   $("projection").replaceChildren(legendRow, svg, table);
 }
 
+// The usage panel: a usage file (CSV, JSON Lines, Parquet) priced by POST /v1/usage, row by row.
+const USAGE_TYPES = {csv: "text/csv", jsonl: "application/x-ndjson", ndjson: "application/x-ndjson",
+                     parquet: "application/vnd.apache.parquet"};
+const USAGE_AMOUNTS = [["input_amount", "input"], ["cached_input_amount", "cached input"],
+                       ["cache_write_amount", "cache write"], ["cache_write_1h_amount", "cache write 1h"],
+                       ["output_amount", "output"], ["total", "total"]];
+let usageGeneration = 0;
+
+function mountUsage(card) {
+  const input = el("input", {type: "file", id: "usage-file", name: "usage-file", accept: ".csv,.jsonl,.ndjson,.parquet",
+                             "aria-describedby": "usage-hint usage-error"});
+  const drop = el("div", {class: "field drop", id: "usage-drop"},
+    el("label", {for: "usage-file", text: "Usage file (drop it here or choose it)"}), input,
+    el("small", {id: "usage-hint", text: "CSV, JSON Lines or Parquet, one row per workload (model, at, the token counts, requests, batch). Priced on the service, at each row's own instant."}),
+    el("output", {class: "error", id: "usage-error", for: "usage-file", role: "alert"}));
+  card.append(drop, el("div", {id: "usage"}));
+  input.addEventListener("change", () => { if (input.files.length) priceUsage(input.files[0]); });
+  drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    if (event.dataTransfer.files.length) priceUsage(event.dataTransfer.files[0]);
+  });
+}
+
+async function priceUsage(file) {
+  const mine = ++usageGeneration;
+  $("usage-error").textContent = "";
+  $("usage-drop").classList.remove("invalid");
+  const type = USAGE_TYPES[(file.name.split(".").pop() || "").toLowerCase()];
+  if (!type) {
+    $("usage-error").textContent = `${file.name}: name the file .csv, .jsonl or .parquet so the page can say what it is`;
+    $("usage-drop").classList.add("invalid");
+    return;
+  }
+  $("usage").replaceChildren(el("p", {class: "meta", text: `Pricing ${file.name}…`}));
+  let response, answer;
+  try {
+    response = await fetch("/v1/usage", {method: "POST", headers: {"content-type": type, accept: "application/json"}, body: file});
+    answer = parseExact(await response.text());
+  } catch (error) {
+    if (mine === usageGeneration) { $("usage").replaceChildren(); $("usage-error").textContent = `The service did not answer: ${error.message}`; }
+    return;
+  }
+  if (mine !== usageGeneration) return;
+  if (!response.ok) {
+    $("usage").replaceChildren();
+    // The detail already names the row and column it refuses.
+    $("usage-error").textContent = answer.detail || `HTTP ${response.status}`;
+    $("usage-drop").classList.add("invalid");
+    return;
+  }
+  drawUsage(file.name, answer);
+}
+
+function drawUsage(name, summary) {
+  const counts = el("p", {id: "usage-counts"},
+    `${name}: `, el("span", {class: "rows", text: `${summary.rows} rows`}), ", ",
+    el("span", {class: "priced", text: `${summary.priced} priced`}), ", ",
+    el("span", {class: "unpriced", text: `${summary.unpriced} unpriced`}), ".");
+  const reasons = el("ul", {id: "usage-errors"}, ...Object.entries(summary.errors).map(([reason, n]) =>
+    el("li", {"data-reason": reason, text: `${reason}: ${n}`})));
+  const withReported = summary.totals.some((t) => t.reported_cost !== null && t.reported_cost !== undefined);
+  const table = el("table", {id: "usage-totals"},
+    el("thead", {}, el("tr", {}, el("th", {text: "currency"}), el("th", {class: "num", text: "rows"}),
+      ...USAGE_AMOUNTS.map(([, label]) => el("th", {class: "num", text: label})),
+      ...(withReported ? [el("th", {class: "num", text: "reported"}), el("th", {class: "num", text: "variance"})] : []))),
+    el("tbody", {}, ...summary.totals.map((t) => el("tr", {"data-currency": t.currency},
+      el("td", {text: t.currency}), el("td", {class: "num", text: t.rows}),
+      ...USAGE_AMOUNTS.map(([key]) => el("td", {class: `num ${key}`, text: money(t[key])})),
+      ...(withReported ? ["reported_cost", "variance"].map((key) =>
+        el("td", {class: `num ${key}`, text: t[key] === null || t[key] === undefined ? "—" : money(t[key])})) : [])))));
+  const notes = [el("p", {class: "meta", text: `Exact, not rounded. Catalog ${summary.catalog_digest}; engine ${summary.engine}.`})];
+  const rec = summary.reconciliation;
+  if (rec) {
+    notes.push(el("p", {class: "meta", id: "usage-reconciliation",
+      text: `Against reported_cost: ${rec.compared} rows compared, ${rec.over_tolerance} beyond ${money(rec.tolerance)}.`}));
+  }
+  $("usage").replaceChildren(counts, reasons, table, ...notes);
+}
+
 // -- the model picker --------------------------------------------------------------------------------
 
 function addModel(name) {
@@ -687,6 +787,7 @@ function load() {
   fillForm(state);
   showMatches();
   if (Object.keys(state).some((k) => k !== "provider")) run(state);
+  else mountEagerPanels();
 }
 
 start();
