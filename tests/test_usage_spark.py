@@ -3,13 +3,10 @@ a real standalone cluster (a master and two workers on loopback, started and sto
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +24,8 @@ from tests.test_usage_engines import case_rows, price_file
 from tests.usage_rows import CATALOG, read_rows, usage_rows, write_parquet
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from spark_cluster import loopback_env, standalone_cluster  # noqa: E402
 
 
 def spark_price(rows: list[dict[str, Any]], folder: Path, session: Any) -> list[dict[str, Any]]:
@@ -79,51 +78,11 @@ def test_spark_is_exact_ansi_no_precision_loss_no_float_in_plan(spark: Any) -> N
 # -- a standalone cluster on loopback ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _spark_class() -> Path:
-    import pyspark
-
-    return Path(pyspark.__file__).parent / "bin" / "spark-class"
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[str]:
     """A Spark master and two one-core workers bound to 127.0.0.1; stopped (by pid) afterwards."""
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_WORKER_DIR": str(tmp_path / "work"),
-           "PYSPARK_PYTHON": sys.executable}
-    port = _free_port()
-    url = f"spark://127.0.0.1:{port}"
-    procs = [subprocess.Popen([str(_spark_class()), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                               "--port", str(port), "--webui-port", str(_free_port())],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.5)
-        else:
-            pytest.fail("the Spark master did not start listening within 120 s")
-        for _ in range(2):
-            procs.append(subprocess.Popen(
-                [str(_spark_class()), "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1",
-                 "--cores", "1", "--memory", "1g", "--webui-port", str(_free_port())],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    with standalone_cluster(tmp_path, workers=2, cores=1, memory="1g") as url:
         yield url
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def test_a_two_worker_standalone_cluster_prices_as_the_python_engine(cluster: str, tmp_path: Path) -> None:
@@ -131,11 +90,10 @@ def test_a_two_worker_standalone_cluster_prices_as_the_python_engine(cluster: st
     source = write_parquet([dict(r) for r in rows], tmp_path / "in.parquet")
     expected = price_file([dict(r) for r in rows], "python", tmp_path)
     out = tmp_path / "cluster.parquet"
-    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     done = subprocess.run(
         [sys.executable, "-m", "service", "usage", "price", str(source), "--engine", "spark",
          "--spark-master", cluster, "--out", str(out), "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+        cwd=ROOT, env=loopback_env(), capture_output=True, text=True, timeout=400)
     assert done.returncode == 1, done.stderr[-2000:]  # some case rows are unpriceable by design
     assert pq.read_table(out).to_pylist() == expected
     assert '"engine":"spark"' in done.stdout
