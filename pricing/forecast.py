@@ -32,6 +32,8 @@ from pricing.workload import Usage
 
 _WEEK = timedelta(weeks=1)
 _HOUR = timedelta(hours=1)
+#: The most weeks of history fitted (ten years): the fit holds every hour of them.
+MAX_HISTORY_WEEKS = 520
 
 
 def _doc(text: str) -> msgspec.Meta:
@@ -104,12 +106,18 @@ def fit(history: Sequence[Observation], weeks: int | None = None, since: datetim
     for i, obs in enumerate(history):
         if obs.at.tzinfo is None or type(obs.requests) is not int or obs.requests < 0:
             raise InvalidWorkloadError(f"history[{i}]", "needs an aware instant and a whole, non-negative count")
-    first = (since or min(o.at for o in history)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    end = (until or max(o.at for o in history) + _HOUR).astimezone(UTC)
+    try:
+        first = (since or min(o.at for o in history)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        end = (until or max(o.at for o in history) + _HOUR).astimezone(UTC)
+    except OverflowError:
+        raise InvalidWorkloadError("history", "reaches past year 9999") from None
     available = (end - first) // _WEEK
     weeks = available if weeks is None else min(weeks, available)
     if weeks < 1:
         raise InvalidWorkloadError("history", "spans less than one whole week: a week of hours is needed")
+    if weeks > MAX_HISTORY_WEEKS:
+        raise InvalidWorkloadError("history", f"spans {weeks} weeks; at most {MAX_HISTORY_WEEKS} are fitted: "
+                                   "give since/until around the weeks to fit")
     counts = _hourly(history, first, weeks)
     totals = [sum(counts[k * HOURS_PER_WEEK:(k + 1) * HOURS_PER_WEEK]) for k in range(weeks)]
     by_hour = [0] * HOURS_PER_WEEK
@@ -164,8 +172,11 @@ def forecast(catalog: Catalog, model: str, usage: Usage, history: Sequence[Obser
     ``model`` at the schedule."""
     if type(weeks) is not int or not 1 <= weeks <= 520:
         raise InvalidWorkloadError("weeks", f"must be a whole number of weeks from 1 to 520, got {weeks!r}")
+    catalog.model(model)  # an unknown name is the first thing to say, before the history's faults
     model_fit = fit(history, since=since, until=until)
     start = model_fit.origin + model_fit.weeks * _WEEK
+    if start.year + (weeks + 1) // 52 + 1 > 9999:
+        raise InvalidWorkloadError("weeks", f"a forecast from {start.date()} for {weeks} weeks ends past year 9999")
     counts = model_fit.hour_counts
     weights = tuple(Decimal(c) for c in counts) if any(counts) else (Decimal(1),) * HOURS_PER_WEEK
     shape = Shape(weights=weights, timezone="UTC")

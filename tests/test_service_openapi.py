@@ -112,7 +112,7 @@ def test_get_routes(document: dict[str, Any]) -> None:
     paths = document["paths"]
     assert set(paths) == {"/v1/quotes", "/v1/quotes/batch", "/v1/compare", "/v1/models",
                           "/v1/models/{name}", "/healthz", "/v1/selfhost", "/v1/projections", "/v1/budgets",
-                          "/v1/plans", "/v1/usage"}
+                          "/v1/plans", "/v1/forecasts", "/v1/usage"}
     provider = paths["/v1/models"]["get"]["parameters"][0]
     assert provider["name"] == "provider" and provider["in"] == "query" and provider["description"]
     assert paths["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] == {
@@ -221,6 +221,7 @@ ERRORS: dict[tuple[str, str], dict[int, tuple[str, str, bytes | None]]] = {
         ("/v1/budgets", b'"from": "2025-03-01T00:00:00Z", "amount": "1", "requests_per_day": "1"}'),
         ("/v1/plans", b'"from": "2025-03-01T00:00:00Z", "until": "2025-03-02T00:00:00Z", "requests": 1, '
                       b'"max_per_hour": "1"}'),
+        ("/v1/forecasts", b'"history": [{"at": "2025-03-03T00:00:00Z", "requests": 1}], "weeks": 1}'),
     )},
     ("/v1/usage", "post"): {
         400: ("POST", "/v1/usage", b"model,at\nalpha,2025-01-01T00:00:00Z\n"),  # sent as JSON: not a usage type

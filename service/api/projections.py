@@ -1,4 +1,5 @@
-"""``POST /v1/projections``, ``/v1/budgets`` and ``/v1/plans``: requests over time, priced by the schedule."""
+"""``POST /v1/projections``, ``/v1/budgets``, ``/v1/plans`` and ``/v1/forecasts``: requests over time,
+priced by the schedule."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from pricing import Catalog, NoPriceError, PricingError, UnknownModelError, Usage
 from pricing.budget import Budget, budget
+from pricing.forecast import MAX_HISTORY_WEEKS, Forecast, Observation, forecast
 from pricing.fx import MissingRateError
 from pricing.plan import Plan, plan
 from pricing.projection import Projection, RankedProjection, Shape, project, project_many
@@ -94,18 +96,44 @@ class PlanRequest(msgspec.Struct, **_STRICT):
     fx: Annotated[dict[str, Decimal] | None, _FX] = None
 
 
+#: Most hourly points in a forecast's history: ten years of hours.
+MAX_HISTORY_POINTS = MAX_HISTORY_WEEKS * 168
+
+
+class HistoryHour(msgspec.Struct, **_STRICT):
+    """Requests seen in one UTC hour (points in the same hour add up)."""
+
+    at: Annotated[datetime, _doc("An instant in the hour (RFC 3339 with an offset).")]
+    requests: Annotated[int, msgspec.Meta(ge=0, le=10**12), _doc("Requests in that hour.")]
+
+
+class ForecastRequest(msgspec.Struct, **_STRICT):
+    """Hourly request history of one model and token profile, and the weeks to forecast after it."""
+
+    model: Annotated[str, _doc("The model to price the forecast on.")]
+    history: Annotated[Annotated[list[HistoryHour], msgspec.Meta(min_length=1, max_length=MAX_HISTORY_POINTS)],
+                       _doc("Hourly requests; hours missing from it had none.")]
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=520), _doc("Whole weeks to forecast after the history.")]
+    usage: Annotated[Usage, _USAGE] = Usage()
+    holdout: Annotated[int, msgspec.Meta(ge=0, le=520),
+                       _doc("Last weeks of history held out to score the fit (0: no backtest).")] = 2
+    since: Annotated[datetime | None, _doc("Fit from this instant (default: the history's first hour).")] = None
+    until: Annotated[datetime | None, _doc("Fit up to this instant, exclusive (default: after its last hour).")] = None
+
+
 PROJECTION_DECODER = msgspec.json.Decoder(ProjectionRequest)
 BUDGET_DECODER = msgspec.json.Decoder(BudgetRequest)
 PLAN_DECODER = msgspec.json.Decoder(PlanRequest)
+FORECAST_DECODER = msgspec.json.Decoder(ForecastRequest)
 _ENCODER = msgspec.json.Encoder()
 
-def _problem(exc: PricingError, model_field: str = "$.model") -> ProblemError:
+def _problem(exc: PricingError, model_field: str = "$.model", when_field: str = "$.from") -> ProblemError:
     if isinstance(exc, UnknownModelError):
         return model_problem(exc, model_field)
     if isinstance(exc, MissingRateError):
         return problem(422, "invalid_request", f"$.fx: {exc.reason}", field="$.fx")
     if isinstance(exc, NoPriceError):
-        return problem(422, "no_price", f"$.from: {exc}", field="$.from")
+        return problem(422, "no_price", f"{when_field}: {exc}", field=when_field)
     field = getattr(exc, "field", None)
     reason = getattr(exc, "reason", str(exc))
     path = "$" if field is None else f"$.{field}"
@@ -190,4 +218,21 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
             raise _problem(exc) from None
         return _json(result)
 
-    return [projections, budgets, plans]
+    @post("/v1/forecasts", status_code=200, tags=["quotes"], summary="Forecast requests and cost from history",
+          dependencies=openapi.body_doc(ForecastRequest, "The hourly history and the weeks to forecast."),
+          operation_class=openapi.ProblemOperation,
+          responses=openapi.responses(Forecast, "The forecast with P10/P90 bands and its backtest error."))
+    async def forecasts(request: _Req) -> Response[bytes]:
+        """An hour-of-week shape and a weekly trend fitted exactly to the history; the next weeks
+        spread by the shape and priced with the schedule, with bands and the error on held-out weeks."""
+        require_json(content_type(request.scope))
+        body = decode(await request.body(), FORECAST_DECODER)
+        history = [Observation(at=h.at, requests=h.requests) for h in body.history]
+        try:
+            result = forecast(current(), body.model, body.usage, history, body.weeks, holdout=body.holdout,
+                              since=body.since, until=body.until)
+        except PricingError as exc:
+            raise _problem(exc, when_field="$.weeks") from None
+        return _json(result)
+
+    return [projections, budgets, plans, forecasts]

@@ -1,16 +1,20 @@
-"""``inference-cost project``, ``budget`` and ``plan``: requests over time, priced by the schedule."""
+"""``inference-cost project``, ``budget``, ``plan`` and ``forecast``: requests over time, priced by the schedule."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 
-from pricing import PricingError, Usage
+from pricing import Catalog, PricingError, UnknownModelError, Usage
 from pricing.budget import Budget, budget
+from pricing.forecast import Forecast, Observation, forecast
 from pricing.plan import Plan, plan
 from pricing.projection import Projection, RankedProjection, Shape, Slice, project, project_many
 from service.cli.common import (
@@ -28,7 +32,7 @@ _FLAGS = {
     "from": "--from", "until": "--until", "requests": "--requests", "requests_per_day": "--per-day",
     "requests_per_hour": "--per-hour", "zone": "--zone", "currency": "--currency", "fx": "--fx",
     "amount": "--amount", "spent": "--spent", "cycle": "--cycle", "max_per_hour": "--max-per-hour",
-    "input_tokens": "--input", "cached_input_tokens": "--cached", "cache_write_tokens": "--cache-write",
+    "weeks": "--weeks", "history": "--history", "input_tokens": "--input", "cached_input_tokens": "--cached", "cache_write_tokens": "--cache-write",
     "cache_write_1h_tokens": "--cache-write-1h", "output_tokens": "--output", "model": "MODEL",
 }
 _BAR = 40
@@ -63,7 +67,7 @@ def _shape(text: str) -> tuple[Decimal, ...]:
     return tuple(_decimal(w) for w in text.replace(",", " ").split())
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _add_common(parser: argparse.ArgumentParser, *, money: bool = True) -> None:
     tokens = parser.add_argument_group("tokens per request (350k, 1.2M and 2B are accepted)")
     tokens.add_argument("--input", type=count, default=0, metavar="N", help="prompt tokens, cached parts included")
     tokens.add_argument("--cached", type=count, default=0, metavar="N", help="part of --input read from cache")
@@ -72,11 +76,16 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="part of --input written to Anthropic's 1-hour cache")
     tokens.add_argument("--output", type=count, default=0, metavar="N", help="output tokens, reasoning included")
     parser.add_argument("--batch", action="store_true", help="use the provider's batch-API rates")
+    if money:
+        _add_money(parser)
+    add_json_option(parser)
+    add_catalog_option(parser)
+
+
+def _add_money(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--currency", metavar="CODE", help="answer in this ISO 4217 currency (needs --fx)")
     parser.add_argument("--fx", type=_rate, action="append", default=[], metavar="PAIR=RATE",
                         help="your own rate, e.g. USD/VND=25000 (1 USD is 25,000 VND); nothing is fetched")
-    add_json_option(parser)
-    add_catalog_option(parser)
 
 
 def _add_spread(parser: argparse.ArgumentParser, total: bool) -> None:
@@ -181,6 +190,83 @@ def _plan_text(p: Plan) -> str:
     return "\n".join(lines)
 
 
+def _forecast_text(f: Forecast, used: int, other: int) -> str:
+    mape = "not enough history to score" if f.backtest_mape is None else \
+        f"{f.backtest_mape}% mean daily error over the last {f.holdout_weeks} weeks held out"
+    lines = [
+        f"{f.model}: {f.weeks} weeks from {f.starts:%Y-%m-%d %H:%M} UTC, fitted on {f.fitted_weeks} weeks "
+        f"({used:,} history rows" + (f"; {other:,} rows of other models left out)" if other else ")"),
+        f"  requests     P10 {f.requests_p10:,}  P50 {f.requests_p50:,}  P90 {f.requests_p90:,}",
+        f"  cost         P10 {f.cost_p10:,}  P50 {f.cost_p50:,}  P90 {f.cost_p90:,} {f.currency}",
+        f"  trend        {f.trend_per_week:+,} requests a week",
+        f"  backtest     {mape}",
+    ]
+    return "\n".join(lines)
+
+
+def _history_rows(path: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, fields) of a CSV (header line) or JSON Lines file, by its extension."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            if path.lower().endswith((".jsonl", ".ndjson")):
+                for n, line in enumerate(f, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        value = json.loads(line)
+                    except (ValueError, RecursionError):
+                        raise CliError(f"--history {path} line {n}: not a JSON object") from None
+                    if not isinstance(value, dict):
+                        raise CliError(f"--history {path} line {n}: not a JSON object")
+                    yield n, {k: v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
+            else:
+                for n, row in enumerate(csv.DictReader(f), start=2):
+                    yield n, {k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
+    except OSError as exc:
+        raise CliError(f"--history {path}: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CliError(f"--history {path}: not UTF-8 CSV or JSON Lines ({exc})") from None
+
+
+def read_history(path: str, model: str, catalog: Catalog) -> tuple[list[Observation], int]:
+    """The hourly observations of ``model`` in ``path`` (columns ``at``, optional ``requests``, default 1,
+    and optional ``model``: rows of other models are left out and counted), and how many were left out."""
+    try:
+        wanted = catalog.model(model)
+    except UnknownModelError:
+        wanted = None  # the forecast itself names the unknown model
+    seen: dict[str, bool] = {}
+    observations, other = [], 0
+    for n, row in _history_rows(path):
+        name = row.get("model")
+        if name is not None and wanted is not None:
+            if name not in seen:
+                try:
+                    seen[name] = catalog.model(name) is wanted
+                except PricingError:
+                    seen[name] = False
+            if not seen[name]:
+                other += 1
+                continue
+        text = row.get("at")
+        if text is None:
+            raise CliError(f"--history {path} row {n}: no `at` column (an RFC 3339 instant a row)")
+        try:
+            at = msgspec.convert(text.strip().strip('"'), datetime)
+        except msgspec.ValidationError:
+            raise CliError(f"--history {path} row {n} column at: {text[:40]!r} is not an RFC 3339 date-time") from None
+        if at.tzinfo is None:
+            raise CliError(f"--history {path} row {n} column at: {text[:40]!r} has no offset: add Z (UTC)")
+        raw = (row.get("requests") or "1").strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 13:
+            raise CliError(f"--history {path} row {n} column requests: {raw[:40]!r} is not a whole number "
+                           "from 0 to 10^12")
+        observations.append(Observation(at=at, requests=int(raw)))
+    if not observations:
+        raise CliError(f"--history {path}: no rows" + (f" of {model}" if other else ""))
+    return observations, other
+
+
 # -- commands -------------------------------------------------------------------------------------
 
 
@@ -224,6 +310,24 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    catalog = catalog_from(args)
+    history, other = read_history(args.history, args.model, catalog)
+    try:
+        f = forecast(catalog, args.model, _usage(args), history, args.weeks, holdout=args.holdout,
+                     since=args.since, until=args.until_)
+    except PricingError as exc:
+        raise _error(exc) from None
+    write(_ENCODER.encode(f) if args.json else _forecast_text(f, len(history), other))
+    return 0
+
+
+def _weeks(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 520:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number of weeks from 0 to 520")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     proj = sub.add_parser("project", help="price requests spread over a span, stretch by stretch",
                           description="Spread requests over [--from, --until) and price every stretch at the "
@@ -261,3 +365,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pl.add_argument("--max-per-hour", type=count, required=True, metavar="N", help="the most requests an hour")
     _add_common(pl)
     pl.set_defaults(handler=_plan)
+
+    fc = sub.add_parser("forecast", help="forecast requests and cost from hourly history",
+                        description="Fit an hour-of-week shape and a weekly trend to the history (exactly), "
+                                    "forecast the next --weeks and price them with the schedule: P10/P50/P90 "
+                                    "and the error on held-out weeks.")
+    fc.add_argument("model", metavar="MODEL")
+    fc.add_argument("--history", required=True, metavar="FILE",
+                    help="CSV (header line) or JSON Lines: `at` (RFC 3339), `requests` (default 1 a row), "
+                         "and `model` (rows of other models are left out): a usage export works")
+    fc.add_argument("--weeks", type=_weeks, required=True, metavar="N", help="whole weeks to forecast (1-520)")
+    fc.add_argument("--holdout", type=_weeks, default=2, metavar="N",
+                    help="last weeks of history held out to score the fit (default 2; 0: none)")
+    fc.add_argument("--since", type=instant, metavar="TIME", help="fit from this instant (default: the first row)")
+    fc.add_argument("--until", dest="until_", type=instant, metavar="TIME",
+                    help="fit up to this instant, exclusive (default: after the last row)")
+    _add_common(fc, money=False)
+    fc.set_defaults(handler=_forecast)
