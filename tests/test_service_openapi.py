@@ -380,3 +380,11 @@ def test_the_bounds_the_service_enforces_are_documented(document: dict[str, Any]
     models = schemas["CompareRequest"]["properties"]["models"]["oneOf"][0]
     assert (models["minItems"], models["maxItems"]) == (1, MAX_COMPARE_MODELS)
     assert schemas["BatchRequest"]["properties"]["workloads"]["maxItems"] == MAX_BATCH
+
+
+def test_a_projection_of_several_models_documents_its_ranking(document: dict[str, Any]) -> None:
+    ok = document["paths"]["/v1/projections"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"] == {"oneOf": [{"$ref": "#/components/schemas/Projection"},
+                                      {"$ref": "#/components/schemas/ProjectionRanking"}]}
+    ranking = document["components"]["schemas"]["ProjectionRanking"]
+    assert ranking["description"] and set(ranking["properties"]) == {"projections", "baseline"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
+import typing
 from collections.abc import Iterable, Iterator
 from datetime import time
 from decimal import Decimal
@@ -99,7 +101,8 @@ def responses(ok: Any, description: str, *, body: bool = True,
 
     ``body``: the route decodes a JSON body (400, 413, 422); ``not_found``: what a 404 names.
     """
-    _DOCUMENTED.add(ok)
+    # A union of answers (a projection, or a ranking of them) is documented as each of its members.
+    _DOCUMENTED.update(typing.get_args(ok) if isinstance(ok, types.UnionType) else (ok,))
     specs = {200: ResponseSpec(ok, description=description, generate_examples=False)}
     if body:
         specs |= {400: _BAD_BODY, 413: _TOO_LARGE, 422: _INVALID}

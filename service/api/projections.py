@@ -150,7 +150,8 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
     @post("/v1/projections", status_code=200, tags=["quotes"], summary="Project requests over a span",
           dependencies=openapi.body_doc(ProjectionRequest, "What to project."),
           operation_class=openapi.ProblemOperation,
-          responses=openapi.responses(Projection, "The projection (with `models`: a ranking of them, `{projections, baseline}`)."))
+          responses=openapi.responses(Projection | ProjectionRanking,
+                                      "The projection; with `models`, a ranking of them (`{projections, baseline}`)."))
     async def projections(request: _Req) -> Response[bytes]:
         """Requests spread over a span (evenly or by an hour-of-week shape) and priced stretch by
         stretch at the price, window and tier in force: exact, with parts, months and days."""
