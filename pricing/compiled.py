@@ -63,8 +63,8 @@ def _path(folder: str, digest: str) -> str:
     return os.path.join(folder, f"{digest.removeprefix('sha256:')}-{code_key()}.json")
 
 
-def read(digest: str) -> list[Model] | None:
-    """The models compiled from the catalog of ``digest`` by this code, or None (absent, stale, damaged)."""
+def _payload(digest: str) -> bytes | None:
+    """The checked payload of the compiled file for ``digest`` (header and checksum match), or None."""
     folder = cache_dir()
     if folder is None:
         return None
@@ -73,13 +73,30 @@ def read(digest: str) -> list[Model] | None:
             data = f.read()
         head, _, payload = data.partition(b"\n")
         header = _HEADER.decode(head)
-        if (header.digest, header.code) != (digest, code_key()):
-            return None
-        if hashlib.sha256(payload).hexdigest() != header.checksum:
-            return None
-        return _MODELS.decode(payload)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
+    if (header.digest, header.code) != (digest, code_key()):
+        return None
+    if hashlib.sha256(payload).hexdigest() != header.checksum:
+        return None
+    return payload
+
+
+def read(digest: str) -> list[Model] | None:
+    """The models compiled from the catalog of ``digest`` by this code, or None (absent, stale, damaged)."""
+    payload = _payload(digest)
+    if payload is None:
+        return None
+    try:
+        return _MODELS.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+
+
+def is_current(digest: str) -> bool:
+    """Whether the cache holds an intact compiled file for ``digest`` made by this code: what ``read``
+    checks short of decoding the models (the decoding is most of its cost)."""
+    return _payload(digest) is not None
 
 
 def path_of(folder: str, digest: str) -> str:

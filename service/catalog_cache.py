@@ -19,7 +19,7 @@ KEEP = 16
 def save(catalog: Catalog) -> None:
     """Compile ``catalog`` into the cache unless its compiled form is there already."""
     where = compiled.cache_dir()
-    if where is None or compiled.read(catalog.digest) is not None:
+    if where is None or compiled.is_current(catalog.digest):
         return
     folder = Path(where)
     content = compiled.compile_models(catalog.digest, catalog.models())
