@@ -131,26 +131,40 @@ def _slots(periods: Sequence[Period]) -> tuple[_PeriodSlot, ...]:
 
 
 class _Entry:
-    """A model with its price lists laid out for the quote path."""
+    """A model with its price lists laid out for the quote path.
+
+    The lists are laid out on the model's first use, not when the catalog is built: a process that
+    prices a few models (a CLI run) does not pay for the other ~200 at start-up.
+    """
 
     __slots__ = ("currency", "ends", "key", "lists", "model", "periods", "routes", "shutdown")
+    #: Each currency's price list; the first-listed currency is the default.
+    lists: dict[str, tuple[_PeriodSlot, ...]]
+    #: The default currency's price list.
+    periods: tuple[_PeriodSlot, ...]
 
     def __init__(self, model: Model) -> None:
         self.key = f"{model.provider}/{model.id}"
         self.model = model
-        by_currency: dict[str, list[Period]] = {}
-        for period in model.periods:
-            by_currency.setdefault(period.currency, []).append(period)
-        #: Each currency's price list; the first-listed currency is the default.
-        self.lists = {currency: _slots(periods) for currency, periods in by_currency.items()}
         self.currency = model.periods[0].currency
-        self.periods = self.lists[self.currency]
         self.shutdown = None if model.shutdown is None else model.shutdown.astimezone(UTC)
         #: (from, target, route), newest first; filled in by the Catalog, which knows every entry.
         self.routes: tuple[tuple[datetime, _Entry, Route], ...] = ()
         #: The first instant at which the model's own prices stop applying (a route starts or the
         #: model is shut down): the quote path compares against this one instant only.
         self.ends: datetime | None = self.shutdown
+
+    def __getattr__(self, name: str) -> object:
+        # Python calls this only for an attribute not set yet: the lists, before their first use.
+        # Laying them out twice (two threads at once) gives equal values, so no lock is needed.
+        if name not in ("lists", "periods"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        by_currency: dict[str, list[Period]] = {}
+        for period in self.model.periods:
+            by_currency.setdefault(period.currency, []).append(period)
+        self.lists = {currency: _slots(periods) for currency, periods in by_currency.items()}
+        self.periods = self.lists[self.currency]
+        return getattr(self, name)
 
 
 @functools.cache
