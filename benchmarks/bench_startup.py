@@ -152,8 +152,14 @@ class _Node:
 def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
     """The cumulative microseconds ``-X importtime`` gives the module, and the heaviest modules from
     outside the package that it imports (by their cumulative time): where an import could be deferred."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {subject.module}"],
-                          env=_env(subject), check=True, capture_output=True, text=True)
+    return _importtime_of(f"import {subject.module}", _env(subject), (subject.module,))
+
+
+def _importtime_of(code: str, env: dict[str, str], packages: Sequence[str]) -> tuple[float, list[tuple[float, str]]]:
+    """``_importtime`` of running ``code``: the cumulative microseconds of the ``packages``' modules it
+    imports first (roots of the import tree), and the heaviest modules from outside ``packages`` they import."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
+                          env=env, check=True, capture_output=True, text=True)
     # The lines come children first; the indent of the name (two spaces a level) gives the nesting.
     pending: dict[int, list[_Node]] = {}
     roots: list[_Node] = []
@@ -166,16 +172,15 @@ def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
         pending.setdefault(depth, []).append(node)
         if depth == 0:
             roots.append(node)
-    mine = [r for r in roots if r.name == subject.module]
+    def own(name: str) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in packages)
+
+    # Modules imported from a function (each command's module, by build_parser) are roots too.
+    mine = [r for r in roots if own(r.name)]
     if not mine:
         return float("nan"), []
-    root = max(mine, key=lambda r: r.cumulative_us)
-
-    def own(name: str) -> bool:
-        return name == subject.module or name.startswith(subject.module + ".")
-
     external: list[tuple[float, str]] = []
-    stack = [root]
+    stack = list(mine)
     while stack:
         node = stack.pop()
         for child in node.children:
@@ -184,7 +189,7 @@ def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
             else:
                 external.append((child.cumulative_us, child.name))
     external.sort(reverse=True)
-    return root.cumulative_us, external[:6]
+    return sum(r.cumulative_us for r in mine), external[:6]
 
 
 @dataclass
@@ -248,7 +253,9 @@ class CliResult:
     todo: str | None = None
     baseline_ms: list[float] = field(default_factory=list)
     wall_ms: list[float] = field(default_factory=list)
-    #: The heaviest modules the command imports (cumulative microseconds, one `-X importtime` run).
+    #: What ``-X importtime`` gives the project's modules the command imports, in microseconds.
+    importtime_us: float = float("nan")
+    #: The heaviest modules from outside the project they import (cumulative microseconds, one run).
     heaviest: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -267,16 +274,7 @@ def measure_cli(runs: int) -> CliResult:
         subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         result.wall_ms.append((time.perf_counter_ns() - start) / 1e6)
     code = f"from service.cli import main; main({list(CLI_ARGS)!r})"
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, check=True,
-                          capture_output=True, text=True)
-    # Modules imported from a function (each subcommand module, by build_parser) are roots too.
-    roots: list[tuple[float, str]] = []
-    for line in proc.stderr.splitlines():
-        if line.startswith("import time:") and "self [us]" not in line:
-            _self_us, cum_us, raw_name = line[len("import time:"):].split("|")
-            if len(raw_name) - len(raw_name.lstrip()) == 1 and raw_name.strip() not in ("site", "encodings"):
-                roots.append((float(cum_us), raw_name.strip()))
-    result.heaviest = sorted(roots, reverse=True)[:8]
+    result.importtime_us, result.heaviest = _importtime_of(code, env, ("service", "pricing"))
     return result
 
 
@@ -291,7 +289,8 @@ def report_cli(cli: CliResult) -> None:
              f"+{wall - base:.1f} ms"]]
     print(table(["command", "wall clock: median (best)", "less the interpreter"], rows))
     heavy = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in cli.heaviest)
-    print(f"\nHeaviest imports of the command (cumulative, one `-X importtime` run): {heavy}")
+    print(f"\n`-X importtime` of the project's modules the command imports: {cli.importtime_us / 1000:.1f} ms "
+          f"(one run); the heaviest modules from outside the project among them: {heavy}")
 
 
 # -- the service ----------------------------------------------------------------------------------
