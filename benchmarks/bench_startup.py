@@ -91,6 +91,8 @@ class Subject:
     check: str = ""
     #: A comparison that takes seconds to import (litellm): measured in --lib-runs runs only.
     few_runs: bool = False
+    #: Shown after the import in the tables, to tell two subjects of one module apart.
+    label: str = ""
 
 
 #: The engine only reads its compiled catalog; the shell writes it (as `make install` does).
@@ -118,6 +120,18 @@ SUBJECTS = {
                        "litellm.cost_per_token(model='gpt-4o', prompt_tokens=1000, completion_tokens=100)",
                        "first `cost_per_token`", env=(("LITELLM_LOCAL_MODEL_COST_MAP", "True"),), few_runs=True),
 }
+
+
+def against(source: Path) -> Subject:
+    """The "pricing" subject for another copy of the project's source (``--against``), measured in the
+    same runs: before and after a change, on a machine whose speed drifts from one run to the next."""
+    cache = tempfile.mkdtemp(prefix="bench-startup-against-")
+    # PYTHONSAFEPATH: `-c` would otherwise put the current folder (this checkout) before PYTHONPATH.
+    env = (("PYTHONPATH", str(source.resolve())), ("PYTHONSAFEPATH", "1"), ("INFERENCE_COST_CACHE_DIR", cache))
+    return Subject("pricing-against", "pricing", "from pricing import Catalog; Catalog.default()",
+                   "`Catalog.default()` (compiled)", env=env, warm=_COMPILE,
+                   check=_IS_COMPILED + f"; import pricing; assert pricing.__file__.startswith({str(source.resolve())!r})",
+                   label=f"`{source}`")
 
 
 def _env(subject: Subject | None) -> dict[str, str]:
@@ -253,13 +267,22 @@ class CliResult:
     todo: str | None = None
     baseline_ms: list[float] = field(default_factory=list)
     wall_ms: list[float] = field(default_factory=list)
+    #: The same command run from the ``--against`` source, alternately with this one.
+    against: Subject | None = None
+    against_ms: list[float] = field(default_factory=list)
     #: What ``-X importtime`` gives the project's modules the command imports, in microseconds.
     importtime_us: float = float("nan")
     #: The heaviest modules from outside the project they import (cumulative microseconds, one run).
     heaviest: list[tuple[float, str]] = field(default_factory=list)
 
 
-def measure_cli(runs: int) -> CliResult:
+def _timed_ms(command: Sequence[str], env: dict[str, str]) -> float:
+    start = time.perf_counter_ns()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+def measure_cli(runs: int, other: Subject | None = None) -> CliResult:
     """Wall clock of ``inference-cost quote ...`` (a fresh process each time) against ``python -c pass``."""
     script = Path(sys.executable).with_name("inference-cost")
     if not script.exists():
@@ -267,12 +290,14 @@ def measure_cli(runs: int) -> CliResult:
     env = _env(SUBJECTS["pricing"])  # the compiled catalog, as after `make install`
     command = [str(script), *CLI_ARGS]
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-    result = CliResult()
+    result = CliResult(against=other)
+    if other is not None:
+        subprocess.run(command, env=_env(other), check=True, stdout=subprocess.DEVNULL)
     for _ in range(runs):
         result.baseline_ms.append(_wall_ms("pass", env))
-        start = time.perf_counter_ns()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        result.wall_ms.append((time.perf_counter_ns() - start) / 1e6)
+        result.wall_ms.append(_timed_ms(command, env))
+        if other is not None:
+            result.against_ms.append(_timed_ms(command, _env(other)))
     code = f"from service.cli import main; main({list(CLI_ARGS)!r})"
     result.importtime_us, result.heaviest = _importtime_of(code, env, ("service", "pricing"))
     return result
@@ -287,6 +312,10 @@ def report_cli(cli: CliResult) -> None:
     rows = [["`python -c pass`", f"{base:.1f} ms (best {min(cli.baseline_ms):.1f})", "-"],
             [f"`inference-cost {' '.join(CLI_ARGS)}`", f"{wall:.1f} ms (best {min(cli.wall_ms):.1f})",
              f"+{wall - base:.1f} ms"]]
+    if cli.against is not None and cli.against_ms:
+        other = _med(cli.against_ms)
+        rows.append([f"the same, from {cli.against.label}", f"{other:.1f} ms (best {min(cli.against_ms):.1f})",
+                     f"+{other - base:.1f} ms; this tree takes {wall / other:.2f}x its time"])
     print(table(["command", "wall clock: median (best)", "less the interpreter"], rows))
     heavy = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in cli.heaviest)
     print(f"\n`-X importtime` of the project's modules the command imports: {cli.importtime_us / 1000:.1f} ms "
@@ -481,7 +510,7 @@ def report_imports(baseline: list[float], results: list[ImportResult], runs: int
         if r.subject.name == "pricing":
             goal = f"target < {IMPORT_TARGET_MS:g} ms: {'met' if wall < IMPORT_TARGET_MS else 'MISSED'}"
         best = min(r.wall_ms) - min(baseline)
-        rows.append([f"`import {r.subject.module}`", f"+{wall:.1f} ms (best +{best:.1f})", f"{_med(r.inproc_ms):.1f} ms",
+        rows.append([f"`import {r.subject.module}`" + (f" ({r.subject.label})" if r.subject.label else ""), f"+{wall:.1f} ms (best +{best:.1f})", f"{_med(r.inproc_ms):.1f} ms",
                      f"{_med(r.importtime_ms):.1f} ms", f"{_med(r.step2_ms):.1f} ms: {r.subject.step2_label}",
                      goal])
     print(table(["what", "wall clock less the interpreter: median (best)", "in-process", "`-X importtime` cumulative",
@@ -492,7 +521,8 @@ def report_imports(baseline: list[float], results: list[ImportResult], runs: int
             totals = [a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)]
             both = _med(totals)
             verdict = "met" if both < DEFAULT_TARGET_MS else "MISSED"
-            line = (f"\n- {r.subject.step2_label}: `import pricing` + `Catalog.default()` in-process, median "
+            of = f" of {r.subject.label}" if r.subject.label else ""
+            line = (f"\n- {r.subject.step2_label}{of}: `import pricing` + `Catalog.default()` in-process, median "
                     f"{both:.1f} ms (best {min(totals):.1f}), CPU time {_med(r.cpu_ms):.1f} ms"
                     + (f"; target < {DEFAULT_TARGET_MS:g} ms: {verdict}" if r.subject.name == "pricing" else ""))
             if floor is not None:
@@ -501,6 +531,15 @@ def report_imports(baseline: list[float], results: list[ImportResult], runs: int
                          f"it is {own:.1f} ms, CPU {_med(r.cpu_ms) - _med(floor.cpu_ms):.1f} ms: "
                          f"{both / _med(floor.inproc_ms):.2f}x msgspec's own import")
             print(line)
+    mine = next((r for r in results if r.subject.name == "pricing"), None)
+    other = next((r for r in results if r.subject.name == "pricing-against"), None)
+    if mine is not None and other is not None:
+        def start(r: ImportResult) -> float:
+            return _med([a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)])
+        print(f"\n- against {other.subject.label} (its compiled catalog, in the same runs): `import pricing` + "
+              f"`Catalog.default()` takes {start(mine):.1f} ms here and {start(other):.1f} ms there "
+              f"({start(mine) / start(other):.2f}x); CPU time {_med(mine.cpu_ms):.1f} ms and "
+              f"{_med(other.cpu_ms):.1f} ms ({_med(mine.cpu_ms) / _med(other.cpu_ms):.2f}x)")
     print("\n`-X importtime` is the median for pricing and one run for the others. `Catalog.default()` "
           "(compiled) reads the compiled catalog the install step wrote after checking it against the TOML's "
           "digest; with the cache off it reads and validates every shipped TOML file. It runs once per process "
@@ -549,6 +588,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-libs", action="store_true", help="measure pricing only, not genai-prices and litellm")
     p.add_argument("--no-service", action="store_true", help="do not start the service")
     p.add_argument("--no-cli", action="store_true", help="do not time the `inference-cost quote` command")
+    p.add_argument("--against", type=Path, metavar="DIR",
+                   help="also measure the pricing and service packages in DIR (another version's source, "
+                        "e.g. `git archive main pricing service | tar -x -C DIR`) in the same runs")
     p.add_argument("--load-seconds", type=float, default=5.0, help="length of each load phase (default 5)")
     p.add_argument("--clients", type=int, default=16, help="concurrent connections for single quotes")
     p.add_argument("--batch", type=int, default=10_000, help="workloads per batch request (default 10,000)")
@@ -562,6 +604,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     subjects = [SUBJECTS["msgspec"], SUBJECTS["pricing"], SUBJECTS["pricing-toml"]]
+    if args.against is not None:
+        subjects.insert(2, against(args.against))
     missing = []
     if not args.no_libs:
         for name in ("genai-prices", "litellm"):
@@ -570,7 +614,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 subjects.append(SUBJECTS[name])
     baseline, results = measure_imports(subjects, args.runs, min(args.lib_runs, args.runs))
-    cli = CliResult(todo="not measured in this run (--no-cli)") if args.no_cli else measure_cli(args.runs)
+    cli = (CliResult(todo="not measured in this run (--no-cli)") if args.no_cli
+           else measure_cli(args.runs, next((s for s in subjects if s.name == "pricing-against"), None)))
     service = (ServiceResult(todo="not measured in this run (--no-service)") if args.no_service
                else measure_service(args.load_seconds, args.clients, args.batch, args.batch_clients))
     print("## Start-up\n")
