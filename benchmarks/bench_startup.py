@@ -62,6 +62,7 @@ def rss():
                 return int(line.split()[1]) / 1024
     return float("nan")
 out = {"rss_start": rss()}
+c0 = time.process_time_ns()
 t0 = time.perf_counter_ns()
 STEP1
 t1 = time.perf_counter_ns()
@@ -69,6 +70,7 @@ out["import_ms"] = (t1 - t0) / 1e6
 out["rss_import"] = rss()
 STEP2
 out["step2_ms"] = (time.perf_counter_ns() - t1) / 1e6
+out["cpu_ms"] = (time.process_time_ns() - c0) / 1e6
 out["rss_step2"] = rss()
 print(json.dumps(out))
 """
@@ -83,11 +85,28 @@ class Subject:
     step2: str
     step2_label: str
     env: tuple[tuple[str, str], ...] = ()
+    #: Run once before the measured runs, in the subject's environment (writes the compiled catalog).
+    warm: str = ""
+    #: Run after warming; it fails (and the benchmark stops) if the subject would not measure what it says.
+    check: str = ""
+    #: A comparison that takes seconds to import (litellm): measured in --lib-runs runs only.
+    few_runs: bool = False
+    #: Shown after the import in the tables, to tell two subjects of one module apart.
+    label: str = ""
 
+
+#: The engine only reads its compiled catalog; the shell writes it (as `make install` does).
+_COMPILE = "from pricing import Catalog; from service.catalog_cache import save; save(Catalog.default())"
+_IS_COMPILED = ("from pricing import Catalog, compiled; assert compiled.read(Catalog.default().digest) is not None, "
+                "'no compiled catalog to read: the run would measure the TOML'")
 
 SUBJECTS = {
+    # The floor: every Struct of the engine needs msgspec, and msgspec imports typing_extensions,
+    # inspect, uuid, decimal and datetime itself.
+    "msgspec": Subject("msgspec", "msgspec", "pass", "(nothing)"),
     "pricing": Subject("pricing", "pricing", "from pricing import Catalog; Catalog.default()",
-                       "`Catalog.default()` (compiled)", env=(("INFERENCE_COST_CACHE_DIR", _CACHE),)),
+                       "`Catalog.default()` (compiled)", env=(("INFERENCE_COST_CACHE_DIR", _CACHE),),
+                       warm=_COMPILE, check=_IS_COMPILED),
     "pricing-toml": Subject("pricing-toml", "pricing", "from pricing import Catalog; Catalog.default()",
                             "`Catalog.default()` (TOML, cache off)", env=(("INFERENCE_COST_CACHE_DIR", "off"),)),
     "genai-prices": Subject(
@@ -95,12 +114,24 @@ SUBJECTS = {
         "import datetime; genai_prices.calc_price(genai_prices.Usage(input_tokens=1000, output_tokens=100), "
         "'gpt-4o', provider_id='openai', genai_request_timestamp=datetime.datetime(2025, 3, 1, "
         "tzinfo=datetime.timezone.utc))",
-        "first `calc_price`"),
+        "first `calc_price`", few_runs=True),
     # litellm fetches its price map at import unless told not to: measure it offline.
     "litellm": Subject("litellm", "litellm",
                        "litellm.cost_per_token(model='gpt-4o', prompt_tokens=1000, completion_tokens=100)",
-                       "first `cost_per_token`", env=(("LITELLM_LOCAL_MODEL_COST_MAP", "True"),)),
+                       "first `cost_per_token`", env=(("LITELLM_LOCAL_MODEL_COST_MAP", "True"),), few_runs=True),
 }
+
+
+def against(source: Path) -> Subject:
+    """The "pricing" subject for another copy of the project's source (``--against``), measured in the
+    same runs: before and after a change, on a machine whose speed drifts from one run to the next."""
+    cache = tempfile.mkdtemp(prefix="bench-startup-against-")
+    # PYTHONSAFEPATH: `-c` would otherwise put the current folder (this checkout) before PYTHONPATH.
+    env = (("PYTHONPATH", str(source.resolve())), ("PYTHONSAFEPATH", "1"), ("INFERENCE_COST_CACHE_DIR", cache))
+    return Subject("pricing-against", "pricing", "from pricing import Catalog; Catalog.default()",
+                   "`Catalog.default()` (compiled)", env=env, warm=_COMPILE,
+                   check=_IS_COMPILED + f"; import pricing; assert pricing.__file__.startswith({str(source.resolve())!r})",
+                   label=f"`{source}`")
 
 
 def _env(subject: Subject | None) -> dict[str, str]:
@@ -109,6 +140,13 @@ def _env(subject: Subject | None) -> dict[str, str]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(subject.env if subject else ())
     return env
+
+
+def _prepare(code: str, env: dict[str, str]) -> None:
+    """Run ``code`` once; stop the benchmark with its error if it fails (a check, a warm-up)."""
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"bench_startup: preparing failed: {code}\n{proc.stderr.strip()}")
 
 
 def _wall_ms(code: str, env: dict[str, str]) -> float:
@@ -128,8 +166,14 @@ class _Node:
 def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
     """The cumulative microseconds ``-X importtime`` gives the module, and the heaviest modules from
     outside the package that it imports (by their cumulative time): where an import could be deferred."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {subject.module}"],
-                          env=_env(subject), check=True, capture_output=True, text=True)
+    return _importtime_of(f"import {subject.module}", _env(subject), (subject.module,))
+
+
+def _importtime_of(code: str, env: dict[str, str], packages: Sequence[str]) -> tuple[float, list[tuple[float, str]]]:
+    """``_importtime`` of running ``code``: the cumulative microseconds of the ``packages``' modules it
+    imports first (roots of the import tree), and the heaviest modules from outside ``packages`` they import."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code],
+                          env=env, check=True, capture_output=True, text=True)
     # The lines come children first; the indent of the name (two spaces a level) gives the nesting.
     pending: dict[int, list[_Node]] = {}
     roots: list[_Node] = []
@@ -142,16 +186,15 @@ def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
         pending.setdefault(depth, []).append(node)
         if depth == 0:
             roots.append(node)
-    mine = [r for r in roots if r.name == subject.module]
+    def own(name: str) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in packages)
+
+    # Modules imported from a function (each command's module, by build_parser) are roots too.
+    mine = [r for r in roots if own(r.name)]
     if not mine:
         return float("nan"), []
-    root = max(mine, key=lambda r: r.cumulative_us)
-
-    def own(name: str) -> bool:
-        return name == subject.module or name.startswith(subject.module + ".")
-
     external: list[tuple[float, str]] = []
-    stack = [root]
+    stack = list(mine)
     while stack:
         node = stack.pop()
         for child in node.children:
@@ -160,7 +203,7 @@ def _importtime(subject: Subject) -> tuple[float, list[tuple[float, str]]]:
             else:
                 external.append((child.cumulative_us, child.name))
     external.sort(reverse=True)
-    return root.cumulative_us, external[:6]
+    return sum(r.cumulative_us for r in mine), external[:6]
 
 
 @dataclass
@@ -170,6 +213,8 @@ class ImportResult:
     inproc_ms: list[float] = field(default_factory=list)
     importtime_ms: list[float] = field(default_factory=list)
     step2_ms: list[float] = field(default_factory=list)
+    #: CPU time of import and first use together: less disturbed than wall clock by other processes.
+    cpu_ms: list[float] = field(default_factory=list)
     rss_start: list[float] = field(default_factory=list)
     rss_import: list[float] = field(default_factory=list)
     rss_step2: list[float] = field(default_factory=list)
@@ -182,14 +227,16 @@ def measure_imports(subjects: Sequence[Subject], runs: int, lib_runs: int
     # Warm the page cache and write the .pyc files first: a first-ever import compiles sources.
     _wall_ms("pass", base_env)
     for s in subjects:
-        _wall_ms(f"import {s.module}; {s.step2}", _env(s))  # also compiles the catalog into the cache
+        for code in (s.warm, f"import {s.module}; {s.step2}", s.check):
+            if code:
+                _prepare(code, _env(s))
     baseline: list[float] = []
     results = [ImportResult(s) for s in subjects]
     for run in range(runs):
         # Alternate baseline and subjects so drift on a shared machine hits both alike.
         baseline.append(_wall_ms("pass", base_env))
         for r in results:
-            if not r.subject.name.startswith("pricing") and run >= lib_runs:
+            if r.subject.few_runs and run >= lib_runs:
                 continue  # litellm takes seconds to import: fewer runs of the comparisons
             r.wall_ms.append(_wall_ms(f"import {r.subject.module}", _env(r.subject)))
             child = _CHILD.replace("STEP1", f"import {r.subject.module}").replace("STEP2", r.subject.step2)
@@ -198,14 +245,81 @@ def measure_imports(subjects: Sequence[Subject], runs: int, lib_runs: int
             data = json.loads(proc.stdout.strip().splitlines()[-1])
             r.inproc_ms.append(data["import_ms"])
             r.step2_ms.append(data["step2_ms"])
+            r.cpu_ms.append(data["cpu_ms"])
             r.rss_start.append(data["rss_start"])
             r.rss_import.append(data["rss_import"])
             r.rss_step2.append(data["rss_step2"])
-            if r.subject.name.startswith("pricing") or run == 0:  # litellm's -X importtime run alone takes seconds
+            if not r.subject.few_runs or run == 0:  # litellm's -X importtime run alone takes seconds
                 cumulative, heaviest = _importtime(r.subject)
                 r.importtime_ms.append(cumulative / 1000)
                 r.heaviest = heaviest
     return baseline, results
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+#: A quote from the command line, as a user types it (a fixed instant: the same price every run).
+CLI_ARGS = ("quote", "deepseek-reasoner", "--output", "1M", "--at", "2025-01-31T12:00:00Z")
+
+
+@dataclass
+class CliResult:
+    todo: str | None = None
+    baseline_ms: list[float] = field(default_factory=list)
+    wall_ms: list[float] = field(default_factory=list)
+    #: The same command run from the ``--against`` source, alternately with this one.
+    against: Subject | None = None
+    against_ms: list[float] = field(default_factory=list)
+    #: What ``-X importtime`` gives the project's modules the command imports, in microseconds.
+    importtime_us: float = float("nan")
+    #: The heaviest modules from outside the project they import (cumulative microseconds, one run).
+    heaviest: list[tuple[float, str]] = field(default_factory=list)
+
+
+def _timed_ms(command: Sequence[str], env: dict[str, str]) -> float:
+    start = time.perf_counter_ns()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+def measure_cli(runs: int, other: Subject | None = None) -> CliResult:
+    """Wall clock of ``inference-cost quote ...`` (a fresh process each time) against ``python -c pass``."""
+    script = Path(sys.executable).with_name("inference-cost")
+    if not script.exists():
+        return CliResult(todo=f"TODO: `{script}` is not installed; the command line is not measured")
+    env = _env(SUBJECTS["pricing"])  # the compiled catalog, as after `make install`
+    command = [str(script), *CLI_ARGS]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    result = CliResult(against=other)
+    if other is not None:
+        subprocess.run(command, env=_env(other), check=True, stdout=subprocess.DEVNULL)
+    for _ in range(runs):
+        result.baseline_ms.append(_wall_ms("pass", env))
+        result.wall_ms.append(_timed_ms(command, env))
+        if other is not None:
+            result.against_ms.append(_timed_ms(command, _env(other)))
+    code = f"from service.cli import main; main({list(CLI_ARGS)!r})"
+    result.importtime_us, result.heaviest = _importtime_of(code, env, ("service", "pricing"))
+    return result
+
+
+def report_cli(cli: CliResult) -> None:
+    print("\n### The command line (`inference-cost quote`, a fresh process each time)\n")
+    if cli.todo:
+        print(cli.todo)
+        return
+    base, wall = _med(cli.baseline_ms), _med(cli.wall_ms)
+    rows = [["`python -c pass`", f"{base:.1f} ms (best {min(cli.baseline_ms):.1f})", "-"],
+            [f"`inference-cost {' '.join(CLI_ARGS)}`", f"{wall:.1f} ms (best {min(cli.wall_ms):.1f})",
+             f"+{wall - base:.1f} ms"]]
+    if cli.against is not None and cli.against_ms:
+        other = _med(cli.against_ms)
+        rows.append([f"the same, from {cli.against.label}", f"{other:.1f} ms (best {min(cli.against_ms):.1f})",
+                     f"+{other - base:.1f} ms; this tree takes {wall / other:.2f}x its time"])
+    print(table(["command", "wall clock: median (best)", "less the interpreter"], rows))
+    heavy = ", ".join(f"{name} {us / 1000:.1f} ms" for us, name in cli.heaviest)
+    print(f"\n`-X importtime` of the project's modules the command imports: {cli.importtime_us / 1000:.1f} ms "
+          f"(one run); the heaviest modules from outside the project among them: {heavy}")
 
 
 # -- the service ----------------------------------------------------------------------------------
@@ -396,21 +510,44 @@ def report_imports(baseline: list[float], results: list[ImportResult], runs: int
         if r.subject.name == "pricing":
             goal = f"target < {IMPORT_TARGET_MS:g} ms: {'met' if wall < IMPORT_TARGET_MS else 'MISSED'}"
         best = min(r.wall_ms) - min(baseline)
-        rows.append([f"`import {r.subject.module}`", f"+{wall:.1f} ms (best +{best:.1f})", f"{_med(r.inproc_ms):.1f} ms",
+        rows.append([f"`import {r.subject.module}`" + (f" ({r.subject.label})" if r.subject.label else ""), f"+{wall:.1f} ms (best +{best:.1f})", f"{_med(r.inproc_ms):.1f} ms",
                      f"{_med(r.importtime_ms):.1f} ms", f"{_med(r.step2_ms):.1f} ms: {r.subject.step2_label}",
                      goal])
     print(table(["what", "wall clock less the interpreter: median (best)", "in-process", "`-X importtime` cumulative",
                  "first use, in-process", "target"], rows))
+    floor = next((r for r in results if r.subject.name == "msgspec"), None)
     for r in results:
         if r.subject.name.startswith("pricing"):
-            both = _med([a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)])
+            totals = [a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)]
+            both = _med(totals)
             verdict = "met" if both < DEFAULT_TARGET_MS else "MISSED"
-            print(f"\n- {r.subject.step2_label}: `import pricing` + `Catalog.default()` in-process, median "
-                  f"{both:.1f} ms (best {min(a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)):.1f})"
-                  + (f"; target < {DEFAULT_TARGET_MS:g} ms: {verdict}" if r.subject.name == "pricing" else ""))
-    print("\n`-X importtime` is the median for pricing and one run for the others. `Catalog.default()` reads "
-          "and validates every shipped TOML file; it runs once per process "
-          "(cached). The target is checked on the median wall-clock figure, the most pessimistic one.")
+            of = f" of {r.subject.label}" if r.subject.label else ""
+            line = (f"\n- {r.subject.step2_label}{of}: `import pricing` + `Catalog.default()` in-process, median "
+                    f"{both:.1f} ms (best {min(totals):.1f}), CPU time {_med(r.cpu_ms):.1f} ms"
+                    + (f"; target < {DEFAULT_TARGET_MS:g} ms: {verdict}" if r.subject.name == "pricing" else ""))
+            if floor is not None:
+                own = both - _med(floor.inproc_ms)
+                line += (f"; less `import msgspec` ({_med(floor.inproc_ms):.1f} ms, CPU {_med(floor.cpu_ms):.1f} ms) "
+                         f"it is {own:.1f} ms, CPU {_med(r.cpu_ms) - _med(floor.cpu_ms):.1f} ms: "
+                         f"{both / _med(floor.inproc_ms):.2f}x msgspec's own import")
+            print(line)
+    mine = next((r for r in results if r.subject.name == "pricing"), None)
+    other = next((r for r in results if r.subject.name == "pricing-against"), None)
+    if mine is not None and other is not None:
+        def start(r: ImportResult) -> float:
+            return _med([a + b for a, b in zip(r.inproc_ms, r.step2_ms, strict=True)])
+        print(f"\n- against {other.subject.label} (its compiled catalog, in the same runs): `import pricing` + "
+              f"`Catalog.default()` takes {start(mine):.1f} ms here and {start(other):.1f} ms there "
+              f"({start(mine) / start(other):.2f}x); CPU time {_med(mine.cpu_ms):.1f} ms and "
+              f"{_med(other.cpu_ms):.1f} ms ({_med(mine.cpu_ms) / _med(other.cpu_ms):.2f}x)")
+    print("\n`-X importtime` is the median for pricing and one run for the others. `Catalog.default()` "
+          "(compiled) reads the compiled catalog the install step wrote after checking it against the TOML's "
+          "digest; with the cache off it reads and validates every shipped TOML file. It runs once per process "
+          "(cached). The import target is checked on the median wall-clock figure, the most pessimistic one; "
+          "the start-up target on the in-process import and first use. `import msgspec` is the floor: every "
+          "engine Struct needs it, and its own imports (typing_extensions, inspect, uuid, decimal, datetime) "
+          "are most of it. On a shared machine CPU time varies less than wall clock; the ratio to msgspec, "
+          "measured in the same runs, least.")
     print("\n### Resident memory (VmRSS of the child interpreter, median)\n")
     rows = [[f"`{r.subject.module}`", f"{_med(r.rss_start):.1f} MB", f"{_med(r.rss_import):.1f} MB",
              f"{_med(r.rss_step2):.1f} MB: {r.subject.step2_label}"] for r in results]
@@ -450,6 +587,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="fresh interpreters for genai-prices and litellm, at most --runs (default 3)")
     p.add_argument("--no-libs", action="store_true", help="measure pricing only, not genai-prices and litellm")
     p.add_argument("--no-service", action="store_true", help="do not start the service")
+    p.add_argument("--no-cli", action="store_true", help="do not time the `inference-cost quote` command")
+    p.add_argument("--against", type=Path, metavar="DIR",
+                   help="also measure the pricing and service packages in DIR (another version's source, "
+                        "e.g. `git archive main pricing service | tar -x -C DIR`) in the same runs")
     p.add_argument("--load-seconds", type=float, default=5.0, help="length of each load phase (default 5)")
     p.add_argument("--clients", type=int, default=16, help="concurrent connections for single quotes")
     p.add_argument("--batch", type=int, default=10_000, help="workloads per batch request (default 10,000)")
@@ -462,7 +603,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    subjects = [SUBJECTS["pricing"], SUBJECTS["pricing-toml"]]
+    subjects = [SUBJECTS["msgspec"], SUBJECTS["pricing"], SUBJECTS["pricing-toml"]]
+    if args.against is not None:
+        subjects.insert(2, against(args.against))
     missing = []
     if not args.no_libs:
         for name in ("genai-prices", "litellm"):
@@ -471,6 +614,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 subjects.append(SUBJECTS[name])
     baseline, results = measure_imports(subjects, args.runs, min(args.lib_runs, args.runs))
+    cli = (CliResult(todo="not measured in this run (--no-cli)") if args.no_cli
+           else measure_cli(args.runs, next((s for s in subjects if s.name == "pricing-against"), None)))
     service = (ServiceResult(todo="not measured in this run (--no-service)") if args.no_service
                else measure_service(args.load_seconds, args.clients, args.batch, args.batch_clients))
     print("## Start-up\n")
@@ -478,6 +623,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report_imports(baseline, results, args.runs, min(args.lib_runs, args.runs))
     if missing:
         print(f"\n{', '.join(missing)}: not installed (pip install -e '.[bench]'), not measured")
+    report_cli(cli)
     report_service(service)
     return 0
 

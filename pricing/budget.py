@@ -24,13 +24,13 @@ from pricing.projection import (
     PLACES,
     Shape,
     Slice,
-    _local_starts,
-    _slices,
-    _zone,
     check_span,
+    local_starts,
     report,
     requests_over,
+    slices,
     spread,
+    time_zone,
 )
 from pricing.workload import Usage
 
@@ -75,7 +75,7 @@ def cycle_of(start: datetime, cycle: Cycle, zone: str = "UTC") -> tuple[datetime
         return start, start + timedelta(days=30)
     if cycle != "month":
         raise InvalidWorkloadError("cycle", f"must be 'month' or 'rolling-30d', got {cycle!r}")
-    local = _zone(zone, "zone")
+    local = time_zone(zone, "zone")
     day = start.astimezone(local).date()
     first = datetime(day.year, day.month, 1, tzinfo=local).astimezone(UTC)
     following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
@@ -97,9 +97,9 @@ def budget(catalog: Catalog, model: str, usage: Usage, amount: Decimal, start: d
     if currency is not None:
         fxrates.check_currency(currency)
     start, end = check_span(start, cycle_until)
-    local = _zone(zone, "zone")
+    local = time_zone(zone, "zone")
     n = requests_over(start, end, None, requests_per_day, requests_per_hour)
-    cuts = _local_starts(local, start, end, "day")
+    cuts = local_starts(local, start, end, "day")
     sp = spread(catalog, model, usage, start, end, n, shape, cuts, currency, fx)
 
     left = Fraction(amount) - Fraction(spent)
@@ -125,6 +125,6 @@ def budget(catalog: Catalog, model: str, usage: Usage, amount: Decimal, start: d
         model=first.model, provider=first.provider, currency=sp.currency, cycle=cycle, cycle_from=cycle_from,
         cycle_until=cycle_until, starts=start, amount=amount, spent=spent, cost=report(total),
         remaining=report(Fraction(amount) - total), exhausted_at=exhausted_at, requests=report(requests),
-        requests_bought=report(requests if bought is None else bought), days=_slices(sp, local, "day"),
+        requests_bought=report(requests if bought is None else bought), days=slices(sp, local, "day"),
         zone=zone, fx=None if not fx else dict(fx), places=PLACES, catalog_digest=catalog.digest,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import (
@@ -17,8 +18,6 @@ from decimal import (
     getcontext,
     setcontext,
 )
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -62,11 +61,11 @@ _Row = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, str | None]
 #: A pricing laid out for the quote path: its base row, and its tiers highest first as
 #: (threshold, whether the threshold itself is in the tier, row).
 _Plan = tuple[_Row, tuple[tuple[int, bool, _Row], ...]]
-#: A window laid out for the quote path: name, from, until, zone (None: UTC), weekdays it starts on,
+#: A window laid out for the quote path: name, from, until, zone name (None: UTC), weekdays it starts on,
 #: start and end as microseconds of the local day, the local days it does not start on (as
 #: ``date.toordinal()``), and its plan.
 _WindowPlan = tuple[
-    str, datetime | None, datetime | None, tzinfo | None, frozenset[int], int, int, frozenset[int], _Plan
+    str, datetime | None, datetime | None, str | None, frozenset[int], int, int, frozenset[int], _Plan
 ]
 #: A period laid out for the quote path: from, until (explicit, or the next period's from), the
 #: period, its windows, its plan and its batch plan.
@@ -102,7 +101,7 @@ def _window_plan(w: Window) -> _WindowPlan:
         w.name,
         None if w.starts is None else w.starts.astimezone(UTC),
         None if w.until is None else w.until.astimezone(UTC),
-        None if w.timezone == "UTC" else ZoneInfo(w.timezone),
+        None if w.timezone == "UTC" else w.timezone,
         frozenset(WEEKDAYS.index(d) for d in (w.days or WEEKDAYS)),
         _micros(w.start),
         _micros(w.end),
@@ -132,20 +131,22 @@ def _slots(periods: Sequence[Period]) -> tuple[_PeriodSlot, ...]:
 
 
 class _Entry:
-    """A model with its price lists laid out for the quote path."""
+    """A model with its price lists laid out for the quote path.
+
+    The lists are laid out on the model's first use, not when the catalog is built: a process that
+    prices a few models (a CLI run) does not pay for the other ~200 at start-up.
+    """
 
     __slots__ = ("currency", "ends", "key", "lists", "model", "periods", "routes", "shutdown")
+    #: Each currency's price list; the first-listed currency is the default.
+    lists: dict[str, tuple[_PeriodSlot, ...]]
+    #: The default currency's price list.
+    periods: tuple[_PeriodSlot, ...]
 
     def __init__(self, model: Model) -> None:
         self.key = f"{model.provider}/{model.id}"
         self.model = model
-        by_currency: dict[str, list[Period]] = {}
-        for period in model.periods:
-            by_currency.setdefault(period.currency, []).append(period)
-        #: Each currency's price list; the first-listed currency is the default.
-        self.lists = {currency: _slots(periods) for currency, periods in by_currency.items()}
         self.currency = model.periods[0].currency
-        self.periods = self.lists[self.currency]
         self.shutdown = None if model.shutdown is None else model.shutdown.astimezone(UTC)
         #: (from, target, route), newest first; filled in by the Catalog, which knows every entry.
         self.routes: tuple[tuple[datetime, _Entry, Route], ...] = ()
@@ -153,12 +154,33 @@ class _Entry:
         #: model is shut down): the quote path compares against this one instant only.
         self.ends: datetime | None = self.shutdown
 
+    def __getattr__(self, name: str) -> object:
+        # Python calls this only for an attribute not set yet: the lists, before their first use.
+        # Laying them out twice (two threads at once) gives equal values, so no lock is needed.
+        if name not in ("lists", "periods"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        by_currency: dict[str, list[Period]] = {}
+        for period in self.model.periods:
+            by_currency.setdefault(period.currency, []).append(period)
+        self.lists = {currency: _slots(periods) for currency, periods in by_currency.items()}
+        self.periods = self.lists[self.currency]
+        return getattr(self, name)
+
+
+@functools.cache
+def _zone(name: str) -> tzinfo:
+    """The IANA time zone ``name``, resolved on first use: importing zoneinfo and reading the zone
+    files at every start-up cost more than a compiled catalog takes to load. The loader checked the name."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
 
 def _window_active(window: _WindowPlan, at: datetime) -> bool:
     _, starts, until, zone, days, start, end, excepted, _ = window
     if (starts is not None and at < starts) or (until is not None and at >= until):
         return False
-    local = at if zone is None and at.tzinfo is UTC else at.astimezone(zone or UTC)
+    local = at if zone is None and at.tzinfo is UTC else at.astimezone(UTC if zone is None else _zone(zone))
     now = ((local.hour * 60 + local.minute) * 60 + local.second) * 1_000_000 + local.microsecond
     weekday = local.weekday()
     if start < end:
@@ -175,7 +197,7 @@ def _window_boundaries(window: _WindowPlan, start: datetime, end: datetime) -> s
     found = {t for t in (starts, until) if t is not None}
     if (starts is not None and starts >= end) or (until is not None and until <= start):
         return found
-    local_zone = zone or UTC
+    local_zone = UTC if zone is None else _zone(zone)
     found.update(offset_changes(local_zone, start, end))
     day = start.astimezone(local_zone).date() - timedelta(days=1)
     last = end.astimezone(local_zone).date() + timedelta(days=1)
@@ -223,15 +245,18 @@ class Catalog:
                 self._names[name] = self._by_key[(makers or list(keys))[0]]
             else:
                 self._names[name] = tuple(sorted(keys))
-        for entry in self._entries:
-            self._link_routes(entry)
+        routed = [entry for entry in self._entries if entry.model.routes]
+        # Each provider's names (lower-cased) and their entries, built once, not once a routed model.
+        by_provider: dict[str, dict[str, _Entry]] = {}
+        for entry in self._entries if routed else ():
+            own = by_provider.setdefault(entry.model.provider, {})
+            for label in (entry.model.id, *entry.model.aliases):
+                own[label.lower()] = entry
+        for entry in routed:
+            self._link_routes(entry, by_provider[entry.model.provider])
 
-    def _link_routes(self, entry: _Entry) -> None:
+    def _link_routes(self, entry: _Entry, own: dict[str, _Entry]) -> None:
         model = entry.model
-        if not model.routes:
-            return
-        own = {label.lower(): e for e in self._entries if e.model.provider == model.provider
-               for label in (e.model.id, *e.model.aliases)}
         routes = []
         for route in model.routes:
             target = own.get(route.to.lower())
@@ -247,9 +272,9 @@ class Catalog:
     # -- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: str | Path) -> Catalog:
+    def load(cls, path: str | os.PathLike[str]) -> Catalog:
         """A catalog from a TOML file, or a folder of them (one file a provider, say)."""
-        contents, digest = read_catalog_files(Path(path))
+        contents, digest = read_catalog_files(path)
         # The compiled form of this exact TOML (same digest), if one was made: no parsing, no checks.
         models = compiled.read(digest)
         if models is not None:
@@ -288,7 +313,8 @@ class Catalog:
     @functools.cache
     def default() -> Catalog:
         """The catalog shipped inside the package (``pricing/data/*.toml``), loaded once."""
-        return Catalog.load(Path(__file__).with_name("data"))
+        # os.path, not pathlib: importing pathlib is a noticeable share of a CLI run's start-up.
+        return Catalog.load(os.path.join(os.path.dirname(__file__), "data"))
 
     # -- look-ups -------------------------------------------------------------------------------
 

@@ -18,14 +18,13 @@ import functools
 import hashlib
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import msgspec
 
 from pricing.schema import Model
 
 CACHE_ENV = "INFERENCE_COST_CACHE_DIR"
-_HERE = Path(__file__).parent
+_HERE = os.path.dirname(__file__)
 #: The modules whose code decides what a catalog loads to: a change in any of them recompiles.
 _CODE_FILES = ("schema.py", "loader.py", "catalog.py", "compiled.py")
 
@@ -41,45 +40,66 @@ _MODELS = msgspec.json.Decoder(list[Model])
 _ENCODER = msgspec.json.Encoder()
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
+    """The folder compiled files live in, or None when the cache is off."""
+    # Plain strings and os.path, not pathlib, here and below: this runs at every start-up.
     configured = os.environ.get(CACHE_ENV)
     if configured is not None:
-        return None if configured.strip().lower() in ("", "off") else Path(configured)
+        return None if configured.strip().lower() in ("", "off") else configured
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "inference-cost"
+    return os.path.join(base, "inference-cost")
 
 
 @functools.cache
 def code_key() -> str:
     h = hashlib.sha256()
     for name in _CODE_FILES:
-        h.update((_HERE / name).read_bytes())
+        with open(os.path.join(_HERE, name), "rb") as f:
+            h.update(f.read())
     return h.hexdigest()[:16]
 
 
-def _path(folder: Path, digest: str) -> Path:
-    return folder / f"{digest.removeprefix('sha256:')}-{code_key()}.json"
+def _path(folder: str, digest: str) -> str:
+    return os.path.join(folder, f"{digest.removeprefix('sha256:')}-{code_key()}.json")
 
 
-def read(digest: str) -> list[Model] | None:
-    """The models compiled from the catalog of ``digest`` by this code, or None (absent, stale, damaged)."""
+def _payload(digest: str) -> bytes | None:
+    """The checked payload of the compiled file for ``digest`` (header and checksum match), or None."""
     folder = cache_dir()
     if folder is None:
         return None
     try:
-        data = _path(folder, digest).read_bytes()
+        with open(_path(folder, digest), "rb") as f:
+            data = f.read()
         head, _, payload = data.partition(b"\n")
         header = _HEADER.decode(head)
-        if (header.digest, header.code) != (digest, code_key()):
-            return None
-        if hashlib.sha256(payload).hexdigest() != header.checksum:
-            return None
-        return _MODELS.decode(payload)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+    if (header.digest, header.code) != (digest, code_key()):
+        return None
+    if hashlib.sha256(payload).hexdigest() != header.checksum:
+        return None
+    return payload
+
+
+def read(digest: str) -> list[Model] | None:
+    """The models compiled from the catalog of ``digest`` by this code, or None (absent, stale, damaged)."""
+    payload = _payload(digest)
+    if payload is None:
+        return None
+    try:
+        return _MODELS.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
 
 
-def path_of(folder: Path, digest: str) -> Path:
+def is_current(digest: str) -> bool:
+    """Whether the cache holds an intact compiled file for ``digest`` made by this code: what ``read``
+    checks short of decoding the models (the decoding is most of its cost)."""
+    return _payload(digest) is not None
+
+
+def path_of(folder: str, digest: str) -> str:
     """Where the compiled form of the catalog of ``digest``, made by this code, lives in ``folder``."""
     return _path(folder, digest)
 

@@ -27,7 +27,7 @@ import msgspec
 
 from pricing.catalog import Catalog
 from pricing.errors import InvalidWorkloadError
-from pricing.projection import HOURS_PER_WEEK, PLACES, Shape, _decimal, report, spread, total_of
+from pricing.projection import HOURS_PER_WEEK, PLACES, Shape, report, scaled_decimal, spread, total_of
 from pricing.workload import Usage
 
 _WEEK = timedelta(weeks=1)
@@ -163,7 +163,7 @@ def backtest(history: Sequence[Observation], holdout: int, since: datetime | Non
     if not errors:
         return None
     mape = sum(errors, Fraction(0)) * 100 / len(errors)
-    return _decimal(round(mape * 100) * 10 ** (PLACES - 2))
+    return scaled_decimal(round(mape * 100) * 10 ** (PLACES - 2))
 
 
 def forecast(catalog: Catalog, model: str, usage: Usage, history: Sequence[Observation], weeks: int,

@@ -1,26 +1,24 @@
-"""Reading the price files other projects publish, to review our catalog against them.
+"""Other projects' price data mapped onto our rates, and compared with our catalog.
 
 ``catalog diff`` compares our current rates with litellm's ``model_prices_and_context_window.json``
-(prices per token) or genai-prices' ``data.json`` (prices per million tokens): a file the user
-downloaded, or, without one, the data the installed ``litellm`` and ``genai-prices`` packages ship
-(nothing here fetches anything). Their numbers are read as exact decimals (the JSON text, never a
-binary float) and scaled exactly to per-million rates.
+(prices per token) or genai-prices' ``data.json`` (prices per million tokens). This module only
+works on data already read and decoded (JSON numbers as exact decimals, never a binary float): it
+scales their numbers exactly to per-million rates (``parse_litellm``, ``parse_genai_prices``) and
+compares them with ours (``diff``). Finding and reading the files, a download or the data the
+installed ``litellm`` and ``genai-prices`` packages ship, is the shell's job
+(``service/catalog_diff.py``); nothing fetches anything.
 
 ``reviewed-differences.toml`` (next to this module) records the differences a maintainer checked
-against the provider's page and kept, with the reason and source, so that ``unreviewed`` leaves only
-what is new.
+against the provider's page and kept, with the reason and source (``parse_reviewed`` checks its
+text), so that ``unreviewed`` leaves only what is new.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from importlib.metadata import PackageNotFoundError, distribution
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -82,19 +80,6 @@ class DiffReport(msgspec.Struct, frozen=True, kw_only=True):
     missing: list[str]
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise CatalogError(str(path), "", "no such file") from None
-    except OSError as exc:
-        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(str(path), "", f"not valid JSON: {exc}") from None
-    except RecursionError:
-        raise CatalogError(str(path), "", "not valid JSON: nested too deeply") from None
-
-
 def _decimal(value: object, where: str, file: str) -> Decimal:
     # parse_float=Decimal keeps the JSON text exact; ints arrive as int.
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -102,11 +87,11 @@ def _decimal(value: object, where: str, file: str) -> Decimal:
     return Decimal(value)
 
 
-def read_litellm(path: Path) -> list[ExternalPrice]:
-    """litellm's map of model name to per-token costs; chat/completion models only."""
-    data = _load_json(path)
+def parse_litellm(data: Any, file: str) -> list[ExternalPrice]:
+    """litellm's map of model name to per-token costs (decoded JSON, numbers as ``Decimal``), as
+    per-million rates; chat/completion models only. ``file`` names the data in errors."""
     if not isinstance(data, Mapping):
-        raise CatalogError(str(path), "$", "expected an object of model name to prices (litellm's format)")
+        raise CatalogError(file, "$", "expected an object of model name to prices (litellm's format)")
     prices = []
     for name, spec in data.items():
         if name == "sample_spec" or not isinstance(spec, Mapping):
@@ -115,7 +100,7 @@ def read_litellm(path: Path) -> list[ExternalPrice]:
             continue
         raw_provider = str(spec.get("litellm_provider", ""))
         rates = {
-            field: _decimal(spec[key], f"$[{name!r}].{key}", str(path)) * _MILLION
+            field: _decimal(spec[key], f"$[{name!r}].{key}", file) * _MILLION
             for field, key in _LITELLM_FIELDS.items() if spec.get(key) is not None
         }
         if "input" in rates or "output" in rates:
@@ -124,73 +109,28 @@ def read_litellm(path: Path) -> list[ExternalPrice]:
     return prices
 
 
-#: Where the installed litellm package keeps its price map (its offline copy of the JSON file).
-LITELLM_DATA = "litellm/model_prices_and_context_window_backup.json"
-
-
-def installed_litellm_path() -> Path:
-    """The price map inside the installed ``litellm`` package (read without importing litellm)."""
-    try:
-        dist = distribution("litellm")
-    except PackageNotFoundError:
-        raise CatalogError("litellm", "", "the litellm package is not installed: pip install litellm, "
-                           "or give the file with --litellm FILE") from None
-    path = Path(str(dist.locate_file(LITELLM_DATA)))
-    if not path.is_file():
-        raise CatalogError(str(path), "", f"litellm {dist.version} has no {LITELLM_DATA}; give the file "
-                           "with --litellm FILE")
-    return path
-
-
-def installed_genai_prices(at: datetime) -> list[ExternalPrice]:
-    """The prices the installed ``genai-prices`` package ships (as Python data), in force at ``at``."""
-    try:
-        from genai_prices.data import providers
-    except ImportError:
-        raise CatalogError("genai-prices", "", "the genai-prices package is not installed: pip install "
-                           "genai-prices, or give its data.json with --genai-prices FILE") from None
-    plain = [{"id": p.id, "models": [{"id": m.id, "match": _plain(m.match), "prices": _plain(m.prices)}
-                                     for m in p.models]} for p in providers]
-    return parse_genai_prices(plain, at, "genai_prices.data")
-
-
-def _plain(value: Any) -> Any:
-    """genai-prices' dataclasses as the JSON-like dicts its data.json holds (``or_`` is ``or``)."""
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) or (hasattr(value, "__dict__") and not isinstance(value, type)):
-        return {k.rstrip("_"): _plain(v) for k, v in vars(value).items()
-                if not k.startswith("_") and v is not None}
-    return value
-
-
-def read_genai_prices(path: Path, at: datetime) -> list[ExternalPrice]:
-    """genai-prices' providers and models, each with the prices in force at ``at``."""
-    return parse_genai_prices(_load_json(path), at, str(path))
-
-
 def parse_genai_prices(data: Any, at: datetime, file: str) -> list[ExternalPrice]:
-    """``read_genai_prices`` of decoded data; ``file`` names it in errors."""
-    path = file
+    """genai-prices' providers and models (its decoded ``data.json``, numbers as ``Decimal``), each
+    with the prices in force at ``at``; ``file`` names the data in errors."""
     providers = data.get("providers", data) if isinstance(data, Mapping) else data
     if not isinstance(providers, list):
-        raise CatalogError(str(path), "$", "expected a list of providers (genai-prices' data.json)")
+        raise CatalogError(file, "$", "expected a list of providers (genai-prices' data.json)")
     prices = []
     for i, provider in enumerate(providers):
         if not isinstance(provider, Mapping) or "id" not in provider:
-            raise CatalogError(str(path), f"$[{i}]", "expected a provider object with an 'id'")
+            raise CatalogError(file, f"$[{i}]", "expected a provider object with an 'id'")
         for j, model in enumerate(provider.get("models", [])):
             where = f"$[{i}].models[{j}]"
             if not isinstance(model, Mapping) or "id" not in model:
-                raise CatalogError(str(path), where, "expected a model object with an 'id'")
-            current = _genai_current(model.get("prices", {}), at, where, str(path))
+                raise CatalogError(file, where, "expected a model object with an 'id'")
+            current = _genai_current(model.get("prices", {}), at, where, file)
             rates = {}
             for field, key in _GENAI_FIELDS.items():
                 value = current.get(key)
                 if isinstance(value, Mapping):  # tiered: {"base": ..., "tiers": [...]}; compare the base
                     value = value.get("base")
                 if value is not None:
-                    rates[field] = _decimal(value, f"{where}.prices.{key}", str(path))
+                    rates[field] = _decimal(value, f"{where}.prices.{key}", file)
             names = [str(model["id"]), *_genai_equals(model.get("match", {}))]
             ours = _GENAI_PROVIDERS.get(str(provider["id"]), str(provider["id"]))
             for name in dict.fromkeys(names):
@@ -293,8 +233,8 @@ def diff(catalog: Catalog, theirs: list[ExternalPrice], at: datetime | None = No
 
 # -- reviewed differences ------------------------------------------------------------------------
 
-#: The differences a maintainer checked and kept, shipped beside this module.
-REVIEWED = Path(__file__).with_name("reviewed-differences.toml")
+#: The file of the differences a maintainer checked and kept, shipped beside this module.
+REVIEWED_NAME = "reviewed-differences.toml"
 
 
 class Reviewed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -322,29 +262,26 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def read_reviewed(path: Path = REVIEWED) -> tuple[Reviewed, ...]:
-    """The reviewed differences in ``path``; ``CatalogError`` names the entry and field on a bad one."""
+def parse_reviewed(data: bytes, file: str) -> tuple[Reviewed, ...]:
+    """The reviewed differences in ``data`` (a reviewed-differences file's bytes); ``CatalogError``
+    names ``file``, and the entry and field on a bad one."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(data.decode("utf-8"))
         entries = msgspec.convert(raw, _ReviewedFile).reviewed
-    except FileNotFoundError:
-        raise CatalogError(str(path), "", "no such file") from None
-    except OSError as exc:
-        raise CatalogError(str(path), "", f"cannot read it: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise CatalogError(str(path), "", f"not UTF-8 text: {exc.reason}") from None
+        raise CatalogError(file, "", f"not UTF-8 text: {exc.reason}") from None
     except RecursionError:
-        raise CatalogError(str(path), "", "not valid TOML: nested too deeply") from None
+        raise CatalogError(file, "", "not valid TOML: nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(str(path), "", f"not valid TOML: {exc}") from None
+        raise CatalogError(file, "", f"not valid TOML: {exc}") from None
     except msgspec.ValidationError as exc:
         message, _, where = str(exc).partition(" - at `")
-        raise CatalogError(str(path), where.rstrip("`") or "$", message) from None
+        raise CatalogError(file, where.rstrip("`") or "$", message) from None
     for i, entry in enumerate(entries):
         if not entry.source.startswith(("https://", "http://")):
-            raise CatalogError(str(path), f"$.reviewed[{i}].source", "give the URL the difference was checked against")
+            raise CatalogError(file, f"$.reviewed[{i}].source", "give the URL the difference was checked against")
         if not entry.reason.strip():
-            raise CatalogError(str(path), f"$.reviewed[{i}].reason", "say why our value stands")
+            raise CatalogError(file, f"$.reviewed[{i}].reason", "say why our value stands")
     return entries
 
 

@@ -1,4 +1,9 @@
-"""Reading catalog files: TOML to frozen Structs, with every rule checked and named on failure."""
+"""Reading catalog files: TOML to frozen Structs, with every rule checked and named on failure.
+
+Start-up cost matters here (every CLI run and worker reads the catalog, mostly its compiled form):
+reading the files and their digest use only ``os``, and the modules only parsing and checking TOML
+needs (``tomllib``, ``zoneinfo``) are imported when a file is parsed.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,9 @@ import hashlib
 import os
 import re
 import stat
-import tomllib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
@@ -29,32 +31,37 @@ _MAX_RATE_PLACES = 20
 _RATE_LIMIT = Decimal("1e12")
 
 
-def read_catalog_files(path: Path) -> tuple[list[tuple[str, bytes]], str]:
+def read_catalog_files(path: str | os.PathLike[str]) -> tuple[list[tuple[str, bytes]], str]:
     """The ``(name, bytes)`` of the catalog at ``path`` (a file, or a folder of ``*.toml``) and its digest.
 
     The digest is SHA-256 over every file's name and bytes, in name order, so the same catalog
     gives the same digest wherever it is installed.
     """
-    if path.is_dir():
-        files = sorted(path.glob("*.toml"))
-        if not files:
-            raise CatalogError(str(path), "", "no *.toml catalog files in this folder")
-    elif path.exists() or path.is_symlink():
-        files = [path]  # the reader refuses what is not a regular file, naming it
+    where = os.fspath(path)
+    if os.path.isdir(where):
+        try:
+            names = sorted(name for name in os.listdir(where) if name.endswith(".toml"))
+        except OSError as exc:
+            raise CatalogError(where, "", f"cannot list this folder: {exc.strerror or exc}") from None
+        if not names:
+            raise CatalogError(where, "", "no *.toml catalog files in this folder")
+        files = [os.path.join(where, name) for name in names]
+    elif os.path.lexists(where):
+        files = [where]  # the reader refuses what is not a regular file, naming it
     else:
-        raise CatalogError(str(path), "", "no such file or folder")
-    contents = [(f.name, _read_regular_file(f)) for f in files]
+        raise CatalogError(where, "", "no such file or folder")
+    contents = [(os.path.basename(f), _read_regular_file(f)) for f in files]
     return contents, digest_of(contents)
 
 
-def _require_regular(path: Path, mode: int) -> None:
+def _require_regular(path: str, mode: int) -> None:
     if not stat.S_ISREG(mode):
         what = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
         raise CatalogError(str(path), "", f"is {what}; a catalog entry must be a regular *.toml file")
 
 
-def _read_regular_file(path: Path) -> bytes:
+def _read_regular_file(path: str) -> bytes:
     """The bytes of ``path``, which must be a regular file: a FIFO would block the reader for ever."""
     try:
         _require_regular(path, os.stat(path).st_mode)
@@ -81,6 +88,8 @@ def digest_of(contents: Iterable[tuple[str, bytes]]) -> str:
 
 def parse_catalog_file(name: str, data: bytes | str) -> CatalogFile:
     """Decode and validate one catalog file; ``CatalogError`` names the file and the field."""
+    import tomllib  # only a TOML parse needs it: a compiled catalog loads without
+
     try:
         # Decoded inside the try: a file that is not UTF-8 must fail as a CatalogError naming it.
         text = data.decode("utf-8") if isinstance(data, bytes) else data
@@ -252,6 +261,8 @@ def _check_window(fail: Fail, path: str, window: Window) -> None:
     _check_pricing(fail, path, window)
     if window.source is not None and not window.source.startswith(("https://", "http://")):
         raise fail(f"{path}.source", f"source must be the URL the price was read from, got {window.source!r}")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only checking a TOML file needs it
+
     try:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError):

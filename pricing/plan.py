@@ -24,13 +24,13 @@ from pricing.errors import InvalidWorkloadError
 from pricing.projection import (
     PLACES,
     Spread,
-    _decimal,
-    _exact_decimal,
-    _terminates,
     check_span,
+    exact_decimal,
     report,
     report_parts,
+    scaled_decimal,
     spread,
+    terminates,
 )
 from pricing.workload import MAX_REQUESTS, Usage
 
@@ -100,7 +100,7 @@ def _steps(sp: Spread, placed: list[tuple[int, Fraction]], rate: Fraction) -> tu
         s = sp.stretches[i]
         length = math.ceil(r * _US_PER_HOUR / rate)
         steps.append(Step(starts=s.starts, until=min(s.until, s.starts + length * _US), requests=req, total=tot,
-                          unit_price=_exact_decimal(sp.unit[i]), window=s.quote.window, tier=s.quote.tier,
+                          unit_price=exact_decimal(sp.unit[i]), window=s.quote.window, tier=s.quote.tier,
                           period_from=s.quote.period_from))
     return tuple(steps), sum(costs, Fraction(0))
 
@@ -126,12 +126,12 @@ def plan(catalog: Catalog, model: str, usage: Usage, requests: int, start: datet
     now, now_total = _steps(sp, _fill(sp, indices, n, rate), rate)
     saving = now_total - total
     first = sp.stretches[0].quote
-    percent = None if not now_total else _decimal(round(saving * 10000 / now_total) * 10 ** (PLACES - 2))
+    percent = None if not now_total else scaled_decimal(round(saving * 10000 / now_total) * 10 ** (PLACES - 2))
     return Plan(
         model=first.model, provider=first.provider, currency=sp.currency, starts=start, until=end,
         requests=requests, max_per_hour=max_per_hour, total=report(total), now_total=report(now_total),
         now_until=now[-1].until, saving=report(saving), saving_percent=percent,
-        exact=_terminates(total) and _terminates(now_total), schedule=cheapest, now_schedule=now,
+        exact=terminates(total) and terminates(now_total), schedule=cheapest, now_schedule=now,
         fx=None if not fx else dict(fx), places=PLACES, catalog_digest=catalog.digest,
     )
 

@@ -132,7 +132,8 @@ class RankedProjection(Projection, frozen=True, kw_only=True):
 # -- validation -----------------------------------------------------------------------------
 
 
-def _zone(name: str, field: str) -> tzinfo:
+def time_zone(name: str, field: str) -> tzinfo:
+    """The IANA zone ``name`` (``UTC`` itself for "UTC"); ``InvalidWorkloadError`` names ``field`` if unknown."""
     if name == "UTC":
         return UTC
     try:
@@ -172,7 +173,7 @@ def _weights(shape: Shape | None) -> tuple[tuple[int, ...], tzinfo] | None:
     scale = 1
     for f in fractions:
         scale = scale * f.denominator // _gcd(scale, f.denominator)
-    return tuple(int(f * scale) for f in fractions), _zone(shape.timezone, "shape.timezone")
+    return tuple(int(f * scale) for f in fractions), time_zone(shape.timezone, "shape.timezone")
 
 
 def _gcd(a: int, b: int) -> int:
@@ -211,7 +212,7 @@ def requests_over(start: datetime, end: datetime, requests: int | Decimal | None
 # -- rounding --------------------------------------------------------------------------------
 
 
-def _decimal(scaled: int) -> Decimal:
+def scaled_decimal(scaled: int) -> Decimal:
     """``scaled / 10**PLACES`` as a Decimal without trailing zeros or an exponent."""
     text = f"{'-' if scaled < 0 else ''}{abs(scaled) // _SCALE}.{abs(scaled) % _SCALE:0{PLACES}d}"
     return Decimal(text.rstrip("0").rstrip("."))
@@ -219,7 +220,7 @@ def _decimal(scaled: int) -> Decimal:
 
 def report(value: Fraction) -> Decimal:
     """``value`` rounded half-even to ``PLACES`` places."""
-    return _decimal(round(value * _SCALE))
+    return scaled_decimal(round(value * _SCALE))
 
 
 def report_parts(values: Sequence[Fraction]) -> list[Decimal]:
@@ -228,12 +229,13 @@ def report_parts(values: Sequence[Fraction]) -> list[Decimal]:
     for v in values:
         running += v
         now = round(running * _SCALE)
-        out.append(_decimal(now - before))
+        out.append(scaled_decimal(now - before))
         before = now
     return out
 
 
-def _terminates(value: Fraction) -> bool:
+def terminates(value: Fraction) -> bool:
+    """Whether ``value`` has at most ``PLACES`` decimal places, so that ``report`` gives it exactly."""
     scaled: Fraction = value * _SCALE
     return scaled.denominator == 1
 
@@ -298,7 +300,7 @@ def stretches(catalog: Catalog, model: str, usage: Usage, start: datetime, end: 
 # -- calendar and hour-of-week cuts -----------------------------------------------------------------
 
 
-def _local_starts(zone: tzinfo, start: datetime, end: datetime, unit: Literal["month", "day"]) -> list[datetime]:
+def local_starts(zone: tzinfo, start: datetime, end: datetime, unit: Literal["month", "day"]) -> list[datetime]:
     """UTC instants in ``(start, end)`` where a local month (or day) begins in ``zone``."""
     day = start.astimezone(zone).date()
     out: list[datetime] = []
@@ -401,8 +403,9 @@ def spread(catalog: Catalog, model: str, usage: Usage, start: datetime, end: dat
     return Spread(start, end, requests, parts, segments, mass, unit, target)
 
 
-def _slices(sp: Spread, zone: tzinfo, unit: Literal["month", "day"]) -> tuple[Slice, ...]:
-    cuts = [sp.start, *_local_starts(zone, sp.start, sp.end, unit), sp.end]
+def slices(sp: Spread, zone: tzinfo, unit: Literal["month", "day"]) -> tuple[Slice, ...]:
+    """The requests and cost of ``sp`` in each local calendar month (or day) of ``zone``."""
+    cuts = [sp.start, *local_starts(zone, sp.start, sp.end, unit), sp.end]
     requests, totals = [], []
     i = 0
     per = sp.requests / sp.mass
@@ -434,12 +437,12 @@ def project(catalog: Catalog, model: str, usage: Usage, start: datetime, end: da
     """
     start, end = check_span(start, end)
     n = requests_over(start, end, requests, requests_per_day, requests_per_hour)
-    local = _zone(zone, "zone")
+    local = time_zone(zone, "zone")
     if currency is not None:
         fxrates.check_currency(currency)
-    cuts = _local_starts(local, start, end, "month")
+    cuts = local_starts(local, start, end, "month")
     if days:
-        cuts += _local_starts(local, start, end, "day")
+        cuts += local_starts(local, start, end, "day")
     sp = spread(catalog, model, usage, start, end, n, shape, cuts, currency, fx)
     return _projection(catalog, sp, local, zone, days, fx)
 
@@ -453,9 +456,9 @@ def _projection(catalog: Catalog, sp: Spread, local: tzinfo, zone: str, days: bo
     requests = [per * m for m in masses]
     totals = [r * u for r, u in zip(requests, sp.unit, strict=True)]
     total = sum(totals, Fraction(0))
-    exact = _terminates(total) and _terminates(sp.requests)
+    exact = terminates(total) and terminates(sp.requests)
     parts = tuple(
-        Part(starts=s.starts, until=s.until, requests=r, total=t, unit_price=_exact_decimal(u),
+        Part(starts=s.starts, until=s.until, requests=r, total=t, unit_price=exact_decimal(u),
              model=s.quote.model, window=s.quote.window, tier=s.quote.tier, period_from=s.quote.period_from,
              period_until=s.quote.period_until, source=s.quote.source)
         for s, r, t, u in zip(sp.stretches, report_parts(requests), report_parts(totals), sp.unit, strict=True)
@@ -465,7 +468,7 @@ def _projection(catalog: Catalog, sp: Spread, local: tzinfo, zone: str, days: bo
         model=first.model, provider=first.provider, currency=sp.currency, starts=sp.start, until=sp.end,
         requests=report(sp.requests), total=report(total), exact=exact, parts=parts,
         prices=_groups(sp, requests, totals),
-        months=_slices(sp, local, "month"), days=_slices(sp, local, "day") if days else None, zone=zone,
+        months=slices(sp, local, "month"), days=slices(sp, local, "day") if days else None, zone=zone,
         price_currency=first.currency, fx=None if not fx else dict(fx), places=PLACES,
         catalog_digest=catalog.digest,
     )
@@ -482,13 +485,13 @@ def _groups(sp: Spread, requests: list[Fraction], totals: list[Fraction]) -> tup
     tots = report_parts([keys[k][1] for k in order])
     shares = report_parts([keys[k][0] / sp.requests if sp.requests else Fraction(0) for k in order])
     return tuple(
-        PriceGroup(period_from=k[0], window=k[1], tier=k[2], unit_price=_exact_decimal(k[3]), share=sh,
+        PriceGroup(period_from=k[0], window=k[1], tier=k[2], unit_price=exact_decimal(k[3]), share=sh,
                    requests=r, total=t)
         for k, sh, r, t in zip(order, shares, reqs, tots, strict=True)
     )
 
 
-def _exact_decimal(value: Fraction) -> Decimal:
+def exact_decimal(value: Fraction) -> Decimal:
     """A unit price, exactly: a catalog price times a decimal rate always terminates."""
     exact = EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
     return Decimal(f"{exact.normalize(EXACT):f}") if exact else Decimal(0)
@@ -525,7 +528,7 @@ def _savings(p: Projection, base: Projection | None) -> Decimal | None:
     if base is None or base.currency != p.currency or not base.total:
         return None
     ratio = (Fraction(base.total) - Fraction(p.total)) * 100 / Fraction(base.total)
-    return _decimal(round(ratio * 100) * (_SCALE // 100))
+    return scaled_decimal(round(ratio * 100) * (_SCALE // 100))
 
 
 __all__ = ["PLACES", "Part", "PricingError", "Projection", "RankedProjection", "Shape", "Slice", "project",

@@ -2,9 +2,10 @@
 
 Every rate is a ``Decimal`` per million tokens. The same frozen Structs are decoded from the file
 and used at run time, so there is one description of the format: this module.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here, on purpose: msgspec must resolve every field's type
+before the first decode, and evaluating string annotations took most of a compiled catalog's load.
+"""
 
 from datetime import date, datetime, time
 from decimal import Decimal

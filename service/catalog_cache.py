@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 from pricing import Catalog, compiled
 
@@ -17,9 +18,10 @@ KEEP = 16
 
 def save(catalog: Catalog) -> None:
     """Compile ``catalog`` into the cache unless its compiled form is there already."""
-    folder = compiled.cache_dir()
-    if folder is None or compiled.read(catalog.digest) is not None:
+    where = compiled.cache_dir()
+    if where is None or compiled.is_current(catalog.digest):
         return
+    folder = Path(where)
     content = compiled.compile_models(catalog.digest, catalog.models())
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -27,7 +29,7 @@ def save(catalog: Catalog) -> None:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(content)
-            os.replace(temporary, compiled.path_of(folder, catalog.digest))
+            os.replace(temporary, compiled.path_of(where, catalog.digest))
         except BaseException:
             os.unlink(temporary)
             raise

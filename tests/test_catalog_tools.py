@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pricing import Catalog, CatalogError
-from pricing.importers import diff, read_genai_prices, read_litellm
+from pricing.importers import diff
 from pricing.lint import lint
+from service.catalog_diff import read_genai_prices, read_litellm
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2026, 11, 28)

@@ -15,16 +15,13 @@ from pathlib import Path
 import pytest
 
 from pricing import Catalog
-from pricing.importers import (
+from pricing.importers import Difference, ExternalPrice, diff, unreviewed
+from service.catalog_diff import (
     REVIEWED,
-    Difference,
-    ExternalPrice,
-    diff,
     installed_genai_prices,
     installed_litellm_path,
     read_litellm,
     read_reviewed,
-    unreviewed,
 )
 from service.cli import main
 

@@ -25,17 +25,38 @@ SUBCOMMAND_MODULES = (
 )
 
 
-def build_parser() -> Parser:
+#: The module in ``SUBCOMMAND_MODULES`` that registers each command. A run of one of these imports
+#: that module alone: importing them all (DuckDB, pyarrow and sqlglot for ``usage`` among them) took
+#: most of a ``quote``'s time. A command not listed still runs, with every module imported;
+#: tests/test_cli_startup.py checks the table against what the modules register.
+COMMAND_MODULES = {
+    "serve": "service.cli.serve",
+    "quote": "service.cli.price",
+    "compare": "service.cli.price",
+    "models": "service.cli.models",
+    "catalog": "service.cli.catalog",
+    "selfhost": "service.cli.selfhost",
+    "project": "service.cli.project",
+    "budget": "service.cli.project",
+    "plan": "service.cli.project",
+    "usage": "service.cli.usage",
+}
+
+
+def build_parser(command: str | None = None) -> Parser:
+    """The parser of every command, or, given a ``command`` listed in ``COMMAND_MODULES``, of that one."""
     parser = Parser(prog=PROG, description="Exact, dated, sourced cost estimates for LLM inference.")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for name in SUBCOMMAND_MODULES:
+    module = COMMAND_MODULES.get(command or "")
+    for name in SUBCOMMAND_MODULES if module is None else (module,):
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(arguments[0] if arguments else None).parse_args(arguments)
     try:
         status: int = args.handler(args)
     except CliError as exc:

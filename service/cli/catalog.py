@@ -8,18 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from pricing import Catalog, CatalogError
-from pricing.importers import (
+from pricing.importers import ExternalPrice, diff, unreviewed
+from pricing.lint import STALE_AFTER_DAYS, lint
+from service.catalog_diff import (
     REVIEWED,
-    ExternalPrice,
-    diff,
     installed_genai_prices,
     installed_litellm_path,
     read_genai_prices,
     read_litellm,
     read_reviewed,
-    unreviewed,
 )
-from pricing.lint import STALE_AFTER_DAYS, lint
 from service.cli.common import EXIT_CATALOG, CliError, add_catalog_option, catalog_from, instant, write
 
 
