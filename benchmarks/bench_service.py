@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -36,7 +37,13 @@ WORK = HERE / ".work"
 AT = "2025-03-01T17:00:00Z"  # inside DeepSeek's off-peak window: the quote path checks a window too
 ONE = {"model": "deepseek-reasoner", "input_tokens": 1_200_000, "cached_input_tokens": 200_000,
        "output_tokens": 350_000, "requests": 3, "at": AT}
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+#: wrk's latency units, in milliseconds (it writes minutes and hours past 60 s).
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+# wrk pads a one-letter unit with a space ("99%    2.31s "): the line may end in blanks.
+_PERCENTILE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.M)
+#: Seconds wrk waits for an answer before it counts a timeout (its default, 2 s, drops a slow batch
+#: from the latency figures altogether).
+WRK_TIMEOUT_SECONDS = 30
 
 
 def free_port() -> int:
@@ -92,16 +99,24 @@ def lua(name: str, body: dict[str, object]) -> Path:
     return script
 
 
+def parse_wrk(out: str) -> dict[str, float]:
+    """Requests/s and the p50/p99 latency (ms; NaN when wrk printed no such line) of a ``wrk --latency`` report."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise SystemExit(f"wrk printed no Requests/sec line:\n{out}")
+    lat = {p: float(v) * _UNITS[u] for p, v, u in _PERCENTILE.findall(out)}
+    return {"rps": float(rps.group(1)), "p50_ms": lat.get("50", math.nan), "p99_ms": lat.get("99", math.nan)}
+
+
 def wrk(url: str, script: Path, threads: int, connections: int, seconds: int) -> dict[str, float]:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_SECONDS}s",
+           "--latency", "-s", str(script), url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise SystemExit(f"{url}: {m.group(1)} error responses: the benchmark would measure errors\n{out}")
-    if re.search(r"Socket errors:", out):
-        print(f"  note: wrk reported socket errors: {re.search(r'Socket errors:.*', out).group(0)}")  # type: ignore[union-attr]
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    lat = {p: float(v) * _UNITS[u] for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)}
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"]}
+    if errors := re.search(r"Socket errors:.*", out):
+        print(f"  note: wrk reported {errors.group(0)}")
+    return parse_wrk(out)
 
 
 def machine() -> list[str]:
