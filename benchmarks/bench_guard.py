@@ -36,6 +36,7 @@ from bench_server import create_bare_app
 from pricing import Catalog
 from service.api.app import create_app
 from service.api.guard import Guard
+from service.api.server import freeze_startup_objects
 
 BODY = b'{"model": "gpt-4o", "input_tokens": 1200, "output_tokens": 300, "at": "2025-06-01T12:00:00Z"}'
 SCOPE: dict[str, Any] = {
@@ -77,6 +78,7 @@ async def main(rounds: int, n: int, parts: bool) -> None:
     }
     for app in apps.values():  # warm-up
         await _round(app, 300)
+    freeze_startup_objects()  # as the server does once the app is built
     cpu: dict[str, list[float]] = {k: [] for k in apps}
     wall: dict[str, list[float]] = {k: [] for k in apps}
     for r in range(rounds):
@@ -85,16 +87,20 @@ async def main(rounds: int, n: int, parts: bool) -> None:
             c, w = await _round(apps[name], n)
             cpu[name].append(c)
             wall[name].append(w)
-    print(f"{rounds} rounds of {n:,} requests per app, order rotated; medians\n")
-    print("| contender | CPU us/request | vs bare (requests/s) | wall us/request | vs bare (requests/s) |")
-    print("|---|---|---|---|---|")
-    base_c, base_w = statistics.median(cpu["bare"]), statistics.median(wall["bare"])
+    print(f"{rounds} rounds of {n:,} requests per app, order rotated; CPU time of the best round (the one "
+          "least disturbed by other jobs) and the median\n")
+    print("| contender | CPU us/request, best | vs bare (requests/s) | CPU us/request, median | vs bare | "
+          "wall us/request, median |")
+    print("|---|---|---|---|---|---|")
+    best = {k: min(v) for k, v in cpu.items()}
+    med = {k: statistics.median(v) for k, v in cpu.items()}
     for name in apps:
-        c, w = statistics.median(cpu[name]), statistics.median(wall[name])
-        print(f"| {name} | {c:.1f} | {base_c / c:.3f} | {w:.1f} | {base_w / w:.3f} |")
-    guard_cost = statistics.median(cpu["guarded"]) - statistics.median(cpu["app"])
-    app_cost = statistics.median(cpu["app"]) - base_c
-    print(f"\nCPU per request over bare: the app's own work {app_cost:.1f} us, the guard {guard_cost:.1f} us")
+        print(f"| {name} | {best[name]:.1f} | {best['bare'] / best[name]:.3f} | {med[name]:.1f} | "
+              f"{med['bare'] / med[name]:.3f} | {statistics.median(wall[name]):.1f} |")
+    print(f"\nCPU per request over bare (best rounds): the app's own work {best['app'] - best['bare']:.1f} us, "
+          f"the guard {best['guarded'] - best['app']:.1f} us; (medians: {med['app'] - med['bare']:.1f} us, "
+          f"{med['guarded'] - med['app']:.1f} us)")
+    base_c = best["bare"]
     if parts:
         print_parts(base_c)
 
@@ -129,8 +135,8 @@ def print_parts(bare_us: float) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (as the server does) instead of asyncio")
     parser.add_argument("--parts", action="store_true", help="also time each piece of the handler's own work")
     args = parser.parse_args()
