@@ -1,4 +1,5 @@
-"""benchmarks/bench_service.py reads wrk's report: every unit wrk writes, its padding, a missing line."""
+"""benchmarks/bench_service.py reads wrk's report (every unit wrk writes, its padding, a missing line), and
+bench_guard.py runs."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ Requests/sec:  12000.50
 
 def test_seconds_padded_with_a_space_are_read() -> None:
     got = parse_wrk(SLOW_BATCH)
-    assert got == {"rps": 2.49, "p50_ms": 1580.0, "p99_ms": 2310.0}
+    assert got == {"rps": 2.49, "p50_ms": 1580.0, "p99_ms": 2310.0, "requests": 25.0}
 
 
 def test_microseconds_and_milliseconds_are_read() -> None:
@@ -55,3 +56,14 @@ def test_minutes_are_read() -> None:
 def test_a_report_without_a_99th_percentile_is_not_a_crash() -> None:
     got = parse_wrk("     50%    1.58s \nRequests/sec:      2.49\n")
     assert got["p50_ms"] == 1580.0 and math.isnan(got["p99_ms"])
+
+
+def test_the_guard_benchmark_prints_its_contenders_and_pieces() -> None:
+    import subprocess
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    proc = subprocess.run([sys.executable, str(bench / "bench_guard.py"), "--rounds", "1", "--requests", "20", "--parts"],
+                          capture_output=True, text=True, timeout=120, cwd=bench.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for row in ("| bare |", "| app |", "| guarded |", "| Catalog.quote", "| encode the itemised Quote"):
+        assert row in proc.stdout, proc.stdout
