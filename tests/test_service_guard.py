@@ -9,16 +9,26 @@ event loops and real waiting, against tiny apps whose slowness is the point.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import re
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from prometheus_client import REGISTRY
 
 from service.api.guard import Guard, Message
 
 Scope = dict[str, Any]
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: in the whole suite, the browser tests' session keeps
+    an event loop running on the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def scope(method: str = "POST", headers: list[tuple[bytes, bytes]] | None = None) -> Scope:
@@ -94,7 +104,7 @@ async def served(g: Guard, client: Client, method: str = "POST") -> float:
 
 def test_a_body_that_does_not_arrive_is_a_408_soon_after_the_timeout() -> None:
     client = Client([b'{"model":'], stall=True)
-    took = asyncio.run(served(guard(read_all_then_sleep), client))
+    took = run(served(guard(read_all_then_sleep), client))
     assert client.status == 408 and client.body["code"] == "request_timeout"
     assert client.header(b"connection") == b"close"
     assert 0.3 <= took < 0.3 + 0.5  # the watchdog's tick is a tenth of the timeout here
@@ -102,19 +112,19 @@ def test_a_body_that_does_not_arrive_is_a_408_soon_after_the_timeout() -> None:
 
 def test_a_slow_answer_to_a_whole_body_is_a_503() -> None:
     client = Client([b"{}"])
-    asyncio.run(served(guard(read_all_then_sleep), client))
+    run(served(guard(read_all_then_sleep), client))
     assert client.status == 503 and client.body["code"] == "timeout"
 
 
 def test_a_slow_get_is_a_503() -> None:
     client = Client([])
-    asyncio.run(served(guard(read_all_then_sleep), client, "GET"))
+    run(served(guard(read_all_then_sleep), client, "GET"))
     assert client.status == 503 and client.body["code"] == "timeout"
 
 
 def test_an_answer_that_had_started_is_cut_off_not_answered_twice() -> None:
     client = Client([b"{}"])
-    asyncio.run(served(guard(answer_then_stall), client))
+    run(served(guard(answer_then_stall), client))
     assert [m["type"] for m in client.sent] == ["http.response.start", "http.response.body"]
     assert client.status == 200
 
@@ -123,7 +133,7 @@ def test_each_new_event_loop_gets_its_own_watchdog() -> None:
     g = guard(read_all_then_sleep, timeout=0.2)
     for _ in range(2):  # the first loop's watchdog died with it
         client = Client([b"{}"])
-        asyncio.run(served(g, client))
+        run(served(g, client))
         assert client.status == 503
 
 
@@ -137,7 +147,7 @@ def test_timed_out_requests_are_counted_and_leave_the_in_flight_set() -> None:
     async def three() -> None:
         await asyncio.gather(*(served(g, Client([b"{}"])) for _ in range(3)))
 
-    asyncio.run(three())
+    run(three())
     assert timeouts() == before + 3
     assert g.in_flight == set()
 
@@ -153,7 +163,7 @@ def test_request_ids_are_unique_32_hex_characters_or_the_clients() -> None:
             got.append(client.header(b"x-request-id"))
         return got
 
-    made, again, kept, refused = asyncio.run(ids())
+    made, again, kept, refused = run(ids())
     assert made != again and kept == b"trace-7"
     for value in (made, again, refused):
         assert value is not None and re.fullmatch(rb"[0-9a-f]{32}", value)
@@ -170,5 +180,5 @@ def test_the_problem_code_is_counted_for_errors_only() -> None:
             client = Client([])
             await guard(app)(scope(), client.receive, client.send)
 
-    asyncio.run(both())
+    run(both())
     assert (problems("invalid_request"), problems("not_a_problem")) == (before[0] + 1, before[1])
