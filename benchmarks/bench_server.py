@@ -5,6 +5,7 @@ so they differ only in what the handler does.
 
     python benchmarks/bench_server.py service 8101
     python benchmarks/bench_server.py bare 8102
+    python benchmarks/bench_server.py service 8103 2     # two worker processes
 """
 
 from __future__ import annotations
@@ -43,12 +44,21 @@ def create_bare_app() -> Litestar:
     return Litestar([quote, batch, healthz], request_max_body_size=MAX_BODY_BYTES, debug=False)
 
 
+#: What each worker process builds when the bare app runs with several (uvicorn imports it by name;
+#: its workers are spawned with this process's ``sys.path``, which has this folder first).
+BARE_FACTORY = "bench_server:create_bare_app"
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("service", "bare"):
-        print("usage: bench_server.py service|bare PORT", file=sys.stderr)
+    if len(argv) not in (2, 3) or argv[0] not in ("service", "bare"):
+        print("usage: bench_server.py service|bare PORT [WORKERS]", file=sys.stderr)
         return 2
-    app = CurrentCatalog(Catalog.default()) if argv[0] == "service" else create_bare_app()
-    run(app, Settings(port=int(argv[1]), log_level="warning"))
+    workers = int(argv[2]) if len(argv) == 3 else 1
+    settings = Settings(port=int(argv[1]), log_level="warning", workers=workers)
+    if argv[0] == "service":
+        run(CurrentCatalog(Catalog.default()), settings)
+    else:
+        run(create_bare_app(), settings, factory=BARE_FACTORY)
     return 0
 
 

@@ -70,8 +70,18 @@ def price_batch(catalog: Catalog, workloads: Sequence[Workload]) -> bytes:
     holding every ``Quote`` at once: a 10,000-workload batch would otherwise keep ~15 MB of them
     alive. A workload that cannot be priced raises its error with its ``index`` in ``workloads``.
     """
+    return b"".join(price_batch_parts(catalog, workloads))
+
+
+def price_batch_parts(catalog: Catalog, workloads: Sequence[Workload]) -> list[bytes]:
+    """``price_batch``'s bytes in parts of ``BATCH_CHUNK`` quotes each (and a last one with the totals).
+
+    Every workload is priced before this returns, so an error is still raised before any byte is
+    sent. The service sends the parts one by one as the client reads them: a 10,000-workload answer
+    (about 8 MB) never exists as one buffer, nor twice while it is copied into one.
+    """
     now = datetime.now(UTC)
-    out = bytearray(b'{"quotes":[')
+    parts: list[bytes] = []
     totals: dict[str, Decimal] = {}
     for start in range(0, len(workloads), BATCH_CHUNK):
         try:
@@ -79,18 +89,19 @@ def price_batch(catalog: Catalog, workloads: Sequence[Workload]) -> bytes:
         except PricingError as exc:
             exc.index = start + (exc.index or 0)
             raise
+        part = bytearray(b'{"quotes":[' if start == 0 else b",")
         for quote in quotes:
-            _ENCODER.encode_into(quote, out, -1)
-            out += b","
+            _ENCODER.encode_into(quote, part, -1)
+            part += b","
+        del part[-1:]  # the comma after this chunk's last quote
+        parts.append(bytes(part))
         totals_by_currency(quotes, totals)
-    if workloads:
-        out[-1:] = b"]"
-    else:
-        out += b"]"
-    out += b',"totals":'
-    _ENCODER.encode_into(totals, out, -1)
-    out += b"}"
-    return bytes(out)
+    end = bytearray(b"" if workloads else b'{"quotes":[')
+    end += b'],"totals":'
+    _ENCODER.encode_into(totals, end, -1)
+    end += b"}"
+    parts.append(bytes(end))
+    return parts
 
 
 def encode_compare(quotes: Sequence[RankedQuote], baseline: str | None) -> bytes:

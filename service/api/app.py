@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
+from litestar.response import Stream
 
 from pricing import Catalog, Model, PricingError, Quote, UnknownModelError, Workload
 from pricing.catalog import MAX_NAME_LENGTH
@@ -31,6 +33,18 @@ _Req = Request[Any, Any, Any]
 
 def _json(body: bytes) -> Response[bytes]:
     return Response(body, media_type=JSON)
+
+
+def _json_parts(parts: list[bytes]) -> Response[Any]:
+    """A JSON body sent part by part as the client reads it (with its Content-Length: not chunked),
+    each part let go once sent: a large answer is never copied into one buffer."""
+
+    async def each() -> AsyncIterator[bytes]:
+        parts.reverse()
+        while parts:
+            yield parts.pop()
+
+    return Stream(each(), media_type=JSON, headers={"content-length": str(sum(map(len, parts)))})
 
 
 def create_app(catalog: Catalog | CurrentCatalog, settings: Settings | None = None) -> Litestar:
@@ -65,7 +79,7 @@ def create_app(catalog: Catalog | CurrentCatalog, settings: Settings | None = No
     @post("/v1/quotes/batch", status_code=200, tags=["quotes"], summary="Price many workloads",
           dependencies=openapi.body_doc(bodies.BatchRequest, "The workloads to price."), operation_class=openapi.ProblemOperation,
           responses=openapi.responses(responses.BatchResponse, "The quotes, in request order, and totals."))
-    async def quote_batch(request: _Req) -> Response[bytes]:
+    async def quote_batch(request: _Req) -> Response[Any]:
         """Up to the documented limit of workloads in one request, priced at one shared "now".
 
         One invalid workload fails the whole request, naming its index and field."""
@@ -76,12 +90,12 @@ def create_app(catalog: Catalog | CurrentCatalog, settings: Settings | None = No
                           f"(got {len(workloads):,}); split the batch", field="$.workloads")
         catalog = current()
         try:
-            body = responses.price_batch(catalog, workloads)
+            parts = responses.price_batch_parts(catalog, workloads)
         except PricingError as exc:
             raise pricing_problem(exc, f"$.workloads[{exc.index}]", index=exc.index) from None
         metrics.QUOTES.inc(len(workloads))
         metrics.BATCH_SIZE.observe(len(workloads))
-        return _json(body)
+        return _json_parts(parts)
 
     @post("/v1/compare", status_code=200, tags=["quotes"], summary="Compare models on one token profile",
           dependencies=openapi.body_doc(bodies.CompareRequest, "What to compare."), operation_class=openapi.ProblemOperation,

@@ -15,7 +15,7 @@ import msgspec
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from service.api import logs, metrics
+from service.api import logs, memory, metrics
 from service.api.current import CurrentCatalog
 from service.api.guard import Guard
 from service.api.protocol import GuardedHttpToolsProtocol, Limits
@@ -67,6 +67,7 @@ def serving_app(holder: CurrentCatalog, settings: Settings) -> Any:
 
     logs.configure(settings.log_format, settings.log_level)
     uvicorn_options(settings)  # sets the protocol's limits in this (worker) process
+    memory.fix_mmap_threshold()  # a batch's buffers go back to the system once answered
     tasks: set[asyncio.Task[None]] = set()
 
     def on_hup() -> None:

@@ -12,10 +12,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from service.cli.common import CliError, add_catalog_option, add_json_option, catalog_from, instant, write
-from service.usage import ENGINES, FORMATS, UsageInputError, UsageJob, price_usage
-from service.usage.engines import stderr_progress
-from service.usage.errors import UnpricedRowsError
+from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.summary import ENCODER, UsageSummary
+
+# service.usage.run's ENGINES and FORMATS (tests/test_cli_imports.py checks they agree), written out
+# here: importing them loads DuckDB and Arrow (80 MB of resident memory) into every command,
+# ``serve`` and its workers included, which never price a usage file from the command line.
+ENGINES = ("duckdb", "spark", "python")
+FORMATS = ("csv", "jsonl", "parquet", "openai", "anthropic", "otel", "litellm")
 
 EXIT_UNPRICED = 1
 
@@ -65,6 +69,9 @@ def summary_text(summary: UsageSummary) -> str:
 
 
 def _price(args: argparse.Namespace) -> int:
+    from service.usage import UsageJob, price_usage  # loads DuckDB and Arrow: only for this command
+    from service.usage.engines import stderr_progress
+
     catalog = catalog_from(args)
     job = UsageJob(
         source=Path(args.input), format=args.format, engine=args.engine,
