@@ -1,4 +1,5 @@
-"""The ``inference-cost`` command: ``serve``, ``quote``, ``compare``, ``models``.
+"""The ``inference-cost`` command: ``serve``, ``quote``, ``compare``, ``models``, ``catalog``, ``selfhost``,
+``project``, ``budget``, ``plan``, ``forecast``, ``usage``.
 
 Each subcommand lives in a module with a ``register(subparsers)`` function that adds its parser and
 sets ``handler`` (parsed arguments -> exit status). To add one (the ``catalog`` check/diff group,
@@ -39,6 +40,7 @@ COMMAND_MODULES = {
     "project": "service.cli.project",
     "budget": "service.cli.project",
     "plan": "service.cli.project",
+    "forecast": "service.cli.project",
     "usage": "service.cli.usage",
 }
 
