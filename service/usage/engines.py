@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -67,14 +67,50 @@ def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
 
 
 def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str) -> None:
-    """Price into the table ``out`` of ``con``'s database (file-backed: it spills, memory stays bounded)."""
+    """Price into the temporary table ``out`` of ``con``, in no particular order (``q_row_no`` gives it).
+
+    A temporary table is held uncompressed (about twice as fast to fill as a stored one) and spills
+    to the connection's temp directory beyond its memory limit, so memory stays bounded. It is not
+    sorted here: DuckDB's hash joins do not keep input order, and the one sort a run needs is done
+    where the rows are written (``run.write_rows``).
+    """
     for table in tables.tables:
-        con.register(table.name, arrow_table(table))
+        _register_with_enums(con, table)
     query = pricing_query(tables, "duckdb", _kept(con, columns))
+    digest = _enum_type((tables.catalog_digest,))
     try:
-        con.execute(f"CREATE TABLE {out} AS SELECT * FROM ({query}) ORDER BY q_row_no")
+        con.execute(f"CREATE TEMP TABLE {out} AS SELECT * REPLACE (CAST(catalog_digest AS {digest}) AS catalog_digest) "
+                    f"FROM ({query})")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
+
+
+#: Price-table columns copied onto every priced row. In DuckDB they are ENUMs (the catalog digest
+#: too): a join then gathers a small code rather than a string, and the Parquet writer writes the
+#: codes under one dictionary instead of hashing every string (the written column is still text).
+#: The values are sorted, so an ENUM orders as its text does (the summary's groups keep their order).
+ENUM_COLUMNS = {"price_periods": ("provider", "model_id", "currency", "period_from"),
+                "price_spans": ("window",), "price_rates": ("tier",)}
+
+
+def _enum_type(values: Iterable[object]) -> str:
+    distinct = sorted({str(v) for v in values if v is not None})
+    if not distinct:
+        return "VARCHAR"
+    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in distinct) + ")"
+
+
+def _register_with_enums(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    enums = ENUM_COLUMNS.get(table.name, ())
+    if not enums:
+        con.register(table.name, arrow_table(table))
+        return
+    staged = f"q_arrow_{table.name}"
+    con.register(staged, arrow_table(table))
+    casts = ", ".join(f"CAST({quote_ident(c)} AS {_enum_type(row[table.columns.index(c)] for row in table.rows)}) "
+                      f"AS {quote_ident(c)}" for c in enums)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT * REPLACE ({casts}) FROM {staged}")
+    con.unregister(staged)
 
 
 def _lit(path: Path) -> str:
