@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -66,23 +66,55 @@ def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
 # -- duckdb --------------------------------------------------------------------------------------
 
 
-def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str) -> None:
-    """Price into the temporary table ``out`` of ``con``, in no particular order (``q_row_no`` gives it).
+#: What the check that priced rows line up with their input rows says if it ever fails.
+ORDER_LOST = "priced rows out of input order"
 
-    A temporary table is held uncompressed (about twice as fast to fill as a stored one) and spills
-    to the connection's temp directory beyond its memory limit, so memory stays bounded. It is not
-    sorted here: DuckDB's hash joins do not keep input order, and the one sort a run needs is done
-    where the rows are written (``run.write_rows``).
+
+class DuckdbPriced(NamedTuple):
+    """Where ``run_duckdb`` left the priced rows."""
+
+    #: The temporary table: sorted by ``q_row_no``, the ``q_`` columns, the priced columns and the
+    #: carried input columns (what a summary reads).
+    table: str
+    #: A view of every row with every input column, in input order (checked row by row).
+    in_order: str
+    #: The same rows joined on ``q_row_no``, for writing sorted should the check ever fail.
+    by_row_no: str
+
+
+def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str,
+               carried: Sequence[str] | None = None) -> DuckdbPriced:
+    """Price ``usage_input`` into the temporary table ``out`` of ``con``, carrying only the
+    ``carried`` input columns (default: all ``columns``); see ``DuckdbPriced`` for the views.
+
+    Why this shape: DuckDB's hash joins do not keep input order, so the priced rows are sorted
+    once, narrow (the input's other columns are not dragged through the joins and the sort); the
+    view then puts them beside the input's own rows by position (``POSITIONAL JOIN``), which is
+    cheaper than sorting wide rows, and checks on every row that the row numbers agree. A
+    temporary table is held uncompressed (about twice as fast to fill as a stored one) and
+    spills to the connection's temp directory beyond its memory limit, so memory stays bounded.
     """
     for table in tables.tables:
         _register_with_enums(con, table)
-    query = pricing_query(tables, "duckdb", _kept(con, columns))
+    kept = list(columns if carried is None else carried)
+    query = pricing_query(tables, "duckdb", _kept(con, kept))
     digest = _enum_type((tables.catalog_digest,))
     try:
         con.execute(f"CREATE TEMP TABLE {out} AS SELECT * REPLACE (CAST(catalog_digest AS {digest}) AS catalog_digest) "
-                    f"FROM ({query})")
+                    f"FROM ({query}) ORDER BY q_row_no")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
+    own = [quote_ident(c) for c in columns if c not in kept]
+    priced = [quote_ident(str(row[0])) for row in con.execute(f"DESCRIBE {out}").fetchall()]
+    checked = [f"CASE WHEN u.q_row_no = p.q_row_no THEN p.error ELSE CAST(error('{ORDER_LOST}') AS VARCHAR) END AS error"
+               if c == '"error"' else f"p.{c}" for c in priced]
+    own_sql = "".join(f"{c}, " for c in own)
+    in_order, by_row_no = f"{out}_in_order", f"{out}_by_row_no"
+    con.execute(f"CREATE TEMP VIEW {in_order} AS SELECT {own_sql}{', '.join(checked)} "
+                f"FROM (SELECT {own_sql}q_row_no FROM usage_input) AS u POSITIONAL JOIN {out} AS p")
+    con.execute(f"CREATE TEMP VIEW {by_row_no} AS SELECT {own_sql}{', '.join(f'p.{c}' for c in priced)} "
+                f"FROM (SELECT {own_sql}q_row_no FROM usage_input) AS u JOIN {out} AS p USING (q_row_no)")
+    return DuckdbPriced(out, in_order, by_row_no)
 
 
 #: Price-table columns copied onto every priced row. In DuckDB they are ENUMs (the catalog digest
