@@ -83,9 +83,10 @@ class DuckdbPriced(NamedTuple):
 
 
 def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str,
-               carried: Sequence[str] | None = None) -> DuckdbPriced:
+               carried: Sequence[str] | None = None, *, ordered: bool = True) -> DuckdbPriced:
     """Price ``usage_input`` into the temporary table ``out`` of ``con``, carrying only the
     ``carried`` input columns (default: all ``columns``); see ``DuckdbPriced`` for the views.
+    ``ordered=False`` skips the sort, for a run that only sums (``in_order`` then fails its check).
 
     Why this shape: DuckDB's hash joins do not keep input order, so the priced rows are sorted
     once, narrow (the input's other columns are not dragged through the joins and the sort); the
@@ -94,14 +95,16 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Seq
     temporary table is held uncompressed (about twice as fast to fill as a stored one) and
     spills to the connection's temp directory beyond its memory limit, so memory stays bounded.
     """
+    model_keys = _enum_type(row[table.columns.index("model_key")] for table in tables.tables
+                            if "model_key" in table.columns for row in table.rows)
     for table in tables.tables:
-        _register_with_enums(con, table)
+        _register_with_enums(con, table, model_keys)
     kept = list(columns if carried is None else carried)
     query = pricing_query(tables, "duckdb", _kept(con, kept))
     digest = _enum_type((tables.catalog_digest,))
     try:
         con.execute(f"CREATE TEMP TABLE {out} AS SELECT * REPLACE (CAST(catalog_digest AS {digest}) AS catalog_digest) "
-                    f"FROM ({query}) ORDER BY q_row_no")
+                    f"FROM ({query}){' ORDER BY q_row_no' if ordered else ''}")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
     own = [quote_ident(c) for c in columns if c not in kept]
@@ -132,16 +135,17 @@ def _enum_type(values: Iterable[object]) -> str:
     return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in distinct) + ")"
 
 
-def _register_with_enums(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+def _register_with_enums(con: duckdb.DuckDBPyConnection, table: Table, model_keys: str) -> None:
     enums = ENUM_COLUMNS.get(table.name, ())
-    if not enums:
-        con.register(table.name, arrow_table(table))
-        return
     staged = f"q_arrow_{table.name}"
     con.register(staged, arrow_table(table))
-    casts = ", ".join(f"CAST({quote_ident(c)} AS {_enum_type(row[table.columns.index(c)] for row in table.rows)}) "
-                      f"AS {quote_ident(c)}" for c in enums)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT * REPLACE ({casts}) FROM {staged}")
+    types = {c: _enum_type(row[table.columns.index(c)] for row in table.rows) for c in enums}
+    if "model_key" in table.columns:
+        # One ENUM on both sides: the names-to-periods join compares small codes, not strings.
+        types["model_key"] = model_keys
+    casts = ", ".join(f"CAST({quote_ident(c)} AS {kind}) AS {quote_ident(c)}" for c, kind in types.items())
+    replace = f" REPLACE ({casts})" if casts else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT *{replace} FROM {staged}")
     con.unregister(staged)
 
 

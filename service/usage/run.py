@@ -116,7 +116,8 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         if job.engine == "duckdb":
             # The summary reads the priced table; only the id and grouped input columns ride along.
             carried = [c for c in info.columns if c == info.id_column or c in job.group_by]
-            view, rows, by_row_no = engines.run_duckdb(con, tables, info.columns, "priced", carried)
+            view, rows, by_row_no = engines.run_duckdb(con, tables, info.columns, "priced", carried,
+                                                       ordered=job.out is not None)
         elif job.engine == "spark":
             session = job.spark_session or engines.spark_session(job.spark_master)
             engines.run_spark(con, tables, info.columns, priced, session)
