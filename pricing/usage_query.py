@@ -9,8 +9,10 @@ tables of ``pricing.usage_tables``, and gives one priced row per input row (``q_
 Exactness: amounts are token counts (exact DECIMAL integers) times per-token rates (exact DECIMALs
 from the tables); the query has no division on money, no DOUBLE and no FLOAT, and every value is
 cast to an explicit DECIMAL(p, s) wide enough for any valid row (``PriceTables.amount_precision``).
-An invalid row is never multiplied: its counts are replaced by zeros before the casts, so a row
-outside the engine's limits gets its ``error`` rather than an overflow.
+A row whose every line fits 18 digits (``fast_tokens``) multiplies a BIGINT count as
+DECIMAL(18, 0), which DuckDB does in 64 bits; any other row multiplies in DECIMAL(38): the same
+exact value either way. An invalid row is never multiplied: its counts are replaced by zeros
+before the casts, so a row outside the engine's limits gets its ``error`` rather than an overflow.
 """
 
 from __future__ import annotations

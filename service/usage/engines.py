@@ -1,6 +1,7 @@
 """The three engines. Each prices ``usage_input`` into a Parquet file of priced rows in input order.
 
-- ``duckdb`` runs ``pricing.usage_query`` in the embedded database (the default).
+- ``duckdb`` runs ``pricing.usage_query`` in the embedded database (the default), into a
+  temporary table, with a view of the rows in input order (``run_duckdb``).
 - ``spark`` runs the same query, transpiled, on a Spark session: ``local[*]`` or a cluster URL.
 - ``python`` prices row by row with ``Catalog.quote``, in chunks: the reference the others must equal.
 """
