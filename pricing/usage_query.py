@@ -9,13 +9,16 @@ tables of ``pricing.usage_tables``, and gives one priced row per input row (``q_
 Exactness: amounts are token counts (exact DECIMAL integers) times per-token rates (exact DECIMALs
 from the tables); the query has no division on money, no DOUBLE and no FLOAT, and every value is
 cast to an explicit DECIMAL(p, s) wide enough for any valid row (``PriceTables.amount_precision``).
-An invalid row is never multiplied: its counts are replaced by zeros before the casts, so a row
-outside the engine's limits gets its ``error`` rather than an overflow.
+A row whose every line fits 18 digits (``fast_tokens``) multiplies a BIGINT count as
+DECIMAL(18, 0), which DuckDB does in 64 bits; any other row multiplies in DECIMAL(38): the same
+exact value either way. An invalid row is never multiplied: its counts are replaced by zeros
+before the casts, so a row outside the engine's limits gets its ``error`` rather than an overflow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import sqlglot
 
@@ -37,6 +40,8 @@ AMOUNT_COLUMNS = ("input_amount", "cached_input_amount", "cache_write_amount", "
                   "output_amount", "total")
 
 _DAY_US = 86_400_000_000
+#: The most requests for which any valid count times requests still fits a BIGINT.
+SAFE_REQUESTS = (2**63 - 1) // MAX_TOKENS
 _COUNTS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
            "output_tokens")
 #: Dialects the query is transpiled to.
@@ -66,20 +71,35 @@ def _sql(tables: PriceTables, passthrough: Sequence[str]) -> str:
     def tokens(c: str) -> str:
         return f"CAST(q_s_{c} AS {count}) * CAST(q_s_requests AS {reqs})"
 
-    uncached = (f"({tokens('input_tokens')} - {tokens('cached_input_tokens')} - {tokens('cache_write_tokens')}"
-                f" - {tokens('cache_write_1h_tokens')})")
-    lines = {
-        "input_amount": f"{uncached} * q_r_input",
-        "cached_input_amount": f"{tokens('cached_input_tokens')} * q_r_cached_input",
-        "cache_write_amount": f"{tokens('cache_write_tokens')} * q_r_cache_write",
-        "cache_write_1h_amount": f"{tokens('cache_write_1h_tokens')} * q_r_cache_write_1h",
-        "output_amount": f"{tokens('output_tokens')} * q_r_output",
+    parts = ("cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+    uncached = f"({tokens('input_tokens')} - {' - '.join(tokens(c) for c in parts)})"
+    # The same tokens in 64 bits, for rows that pass the fast check (``q_fast``).
+    uncached_64 = f"(q_s_input_tokens - {' - '.join(f'q_s_{c}' for c in parts)}) * q_s_requests"
+    wide = {
+        "input_amount": (uncached, uncached_64, "q_r_input"),
+        "cached_input_amount": (tokens("cached_input_tokens"), "q_s_cached_input_tokens * q_s_requests",
+                                "q_r_cached_input"),
+        "cache_write_amount": (tokens("cache_write_tokens"), "q_s_cache_write_tokens * q_s_requests", "q_r_cache_write"),
+        "cache_write_1h_amount": (tokens("cache_write_1h_tokens"), "q_s_cache_write_1h_tokens * q_s_requests",
+                                  "q_r_cache_write_1h"),
+        "output_amount": (tokens("output_tokens"), "q_s_output_tokens * q_s_requests", "q_r_output"),
     }
-    # Each line is multiplied once (DECIMAL(38) products are the query's main cost); the total adds them.
-    amounts = ",\n    ".join(f"CASE WHEN q_error IS NULL THEN CAST({expr} AS {amount}) END AS q_{name}"
-                              for name, expr in lines.items())
-    kept_amounts = ",\n    ".join(f"q_{name} AS {name}" for name in lines)
-    total = " + ".join(f"q_{name}" for name in lines)
+    # Each line is multiplied once; the total adds them. A row whose every line fits 18 digits
+    # (``q_fast``) multiplies a BIGINT token count by the rate as DECIMAL(18, 0) x DECIMAL(p, s), which
+    # DuckDB computes in 64 bits (checked) and Spark exactly; any other row in DECIMAL(38). Both are
+    # exact, and the two agree wherever both apply: only the speed differs.
+    amounts = ",\n    ".join(
+        f"CASE WHEN q_error IS NOT NULL THEN NULL WHEN q_fast THEN CAST(CAST({fast} AS DECIMAL(18,0)) * {rate} "
+        f"AS {amount}) ELSE CAST({expr} * {rate} AS {amount}) END AS q_{name}"
+        for name, (expr, fast, rate) in wide.items())
+    budget = fast_tokens(tables)
+    # In order (a CASE, not an AND, which an engine may reorder): a valid count times at most
+    # SAFE_REQUESTS requests fits a BIGINT, so the products compared next cannot overflow.
+    fast_check = (f"CASE WHEN q_invalid IS NOT NULL THEN TRUE WHEN q_c_requests > {SAFE_REQUESTS} THEN FALSE "
+                  f"WHEN q_c_input_tokens * q_c_requests > {budget} THEN FALSE "
+                  f"WHEN q_c_output_tokens * q_c_requests > {budget} THEN FALSE ELSE TRUE END AS q_fast")
+    kept_amounts = ",\n    ".join(f"q_{name} AS {name}" for name in wide)
+    total = " + ".join(f"q_{name}" for name in wide)
     digest = tables.catalog_digest.replace("'", "''")
     return f"""
 WITH u AS (
@@ -89,7 +109,7 @@ WITH u AS (
 ), v AS (
   SELECT u.*, CASE {' '.join(checks)} END AS q_invalid FROM u
 ), w AS (
-  SELECT v.*, {safe} FROM v
+  SELECT v.*, {safe}, {fast_check} FROM v
 ), r AS (
   SELECT w.*, n.model_key AS q_model_key, n.ambiguous AS q_ambiguous FROM w LEFT JOIN price_names AS n
     ON n.name = LOWER(TRIM(w.q_model)) AND w.q_invalid IS NULL
@@ -135,6 +155,16 @@ SELECT q_row_no, q_at_us, {keep}
     q_error AS error
 FROM m
 """
+
+
+def fast_tokens(tables: PriceTables) -> int:
+    """The most tokens a line (count x requests) may hold for the 64-bit path: times the largest
+    per-token rate it stays below 10**18 units of the amount's last place (DECIMAL(18, scale))."""
+    rates = tables.table("price_rates")
+    first = rates.columns.index("r_input")
+    largest = max((int(v.scaleb(tables.scale)) for row in rates.rows for v in row[first:first + 5]
+                   if isinstance(v, Decimal)), default=0)
+    return (10**18 - 1) // max(largest, 1)
 
 
 def _quote(column: str) -> str:

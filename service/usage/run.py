@@ -111,10 +111,13 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
         priced = work / "priced.parquet"
-        view = f"read_parquet('{_escape(priced)}')"
+        view = rows = f"read_parquet('{_escape(priced)}')"
+        by_row_no = None
         if job.engine == "duckdb":
-            view = "priced"
-            engines.run_duckdb(con, tables, info.columns, view)
+            # The summary reads the priced table; only the id and grouped input columns ride along.
+            carried = [c for c in info.columns if c == info.id_column or c in job.group_by]
+            view, rows, by_row_no = engines.run_duckdb(con, tables, info.columns, "priced", carried,
+                                                       ordered=job.out is not None)
         elif job.engine == "spark":
             session = job.spark_session or engines.spark_session(job.spark_master)
             engines.run_spark(con, tables, info.columns, priced, session)
@@ -124,7 +127,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         if job.strict:
             _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
-            write_rows(con, view, info, job.out, out_fmt)
+            write_rows(con, rows, info, job.out, out_fmt, by_row_no=by_row_no)
         return summarize(con, view, info, job, catalog.digest)
     finally:
         con.close()
@@ -164,12 +167,22 @@ def _variance_sql(info: InputInfo) -> str:
     return f"CASE WHEN error IS NULL AND q_reported_cost IS NOT NULL {same} THEN total - q_reported_cost END"
 
 
-def write_rows(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, out: Path, fmt: str) -> None:
-    """Priced rows to ``out``: CSV and JSON Lines with money as plain decimal strings, Parquet as DECIMAL."""
+def write_rows(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, out: Path, fmt: str,
+               by_row_no: str | None = None) -> None:
+    """Priced rows to ``out``: CSV and JSON Lines with money as plain decimal strings, Parquet as DECIMAL.
+
+    ``view`` gives the rows in input order (every engine writes them so: no sort here). Should the
+    duckdb engine's row-by-row check of that order fail, ``by_row_no`` is written sorted instead.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     select = output_select(info, money_as_text=fmt == "jsonl")
     options = {"csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
-    con.execute(f"COPY (SELECT {select} FROM {view} ORDER BY q_row_no) TO '{_escape(out)}' ({options})")
+    try:
+        con.execute(f"COPY (SELECT {select} FROM {view}) TO '{_escape(out)}' ({options})")
+    except duckdb.Error as exc:
+        if by_row_no is None or engines.ORDER_LOST not in str(exc):
+            raise
+        con.execute(f"COPY (SELECT {select} FROM {by_row_no} ORDER BY q_row_no) TO '{_escape(out)}' ({options})")
 
 
 def summarize(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, job: UsageJob, digest: str) -> UsageSummary:
