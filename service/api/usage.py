@@ -24,6 +24,7 @@ from pricing import Catalog, Workload
 from service.api import openapi
 from service.api.problems import problem
 from service.usage.errors import UsageInputError
+from service.usage.options import check_currency
 from service.usage.summary import ENCODER, UsageSummary
 
 #: The provider exports ``?format=`` accepts (service.usage.importers; not imported here, so the
@@ -114,6 +115,10 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
             description="Price every row at this instant (RFC 3339, with offset) instead of its own.")] = None,
         format: Annotated[str | None, Parameter(
             description="A provider export in the body: openai, anthropic, otel or litellm.")] = None,
+        currency: Annotated[str | None, Parameter(
+            description="Price in this price list (ISO 4217, e.g. CNY for DeepSeek's yuan prices) instead "
+                        "of each model's first-listed currency; rows whose model has no list in it are "
+                        "unpriced with `no_price_in_currency`.")] = None,
     ) -> Response[bytes] | Stream:
         """Every row of the body priced at the price in force at its instant, exactly.
 
@@ -128,6 +133,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
                           field="as_of")
         if not body:
             raise problem(400, "empty_body", "the request body is empty; send the usage file")
+        catalog = current()
+        try:
+            check_currency(currency, catalog)
+        except UsageInputError as exc:
+            raise problem(400, "invalid_request", f"currency: {exc.reason}", field="currency") from None
         rows_type = _row_type(request.headers.get("accept"))
         folder = Path(tempfile.mkdtemp(prefix="usage-http-"))
         source = folder / f"body{_suffix(fmt)}"
@@ -135,10 +145,10 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         out = None if rows_type is None else folder / f"priced{ROW_TYPES[rows_type]}"
         from service.usage.run import UsageJob, price_usage  # DuckDB and Arrow: loaded on first use
 
-        job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body",
+        job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body", currency=currency,
                        group_by=tuple(c.strip() for c in (group_by or "").split(",") if c.strip()))
         try:
-            summary = await asyncio.to_thread(price_usage, job, current())
+            summary = await asyncio.to_thread(price_usage, job, catalog)
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None

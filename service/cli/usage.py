@@ -42,7 +42,8 @@ def _tolerance(text: str) -> Decimal:
 
 def summary_text(summary: UsageSummary) -> str:
     lines = [f"{summary.rows:,} rows: {summary.priced:,} priced, {summary.unpriced:,} not priced "
-             f"(engine {summary.engine}{', as of ' + summary.as_of if summary.as_of else ''})"]
+             f"(engine {summary.engine}{', as of ' + summary.as_of if summary.as_of else ''}"
+             f"{', in ' + summary.currency if summary.currency else ''})"]
     for reason, count in summary.errors.items():
         lines.append(f"  not priced, {reason}: {count:,}")
     for total in summary.totals:
@@ -71,7 +72,7 @@ def _price(args: argparse.Namespace) -> int:
         out=None if args.out is None else Path(args.out),
         group_by=tuple(c.strip() for c in (args.group_by or "").split(",") if c.strip()),
         as_of=args.as_of, columns=_columns(args.column or []), tolerance=args.tolerance,
-        spark_master=args.spark_master, strict=args.strict,
+        spark_master=args.spark_master, strict=args.strict, currency=args.currency,
     )
     progress = None
     if sys.stderr.isatty():
@@ -114,6 +115,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="read a usage field from another column, e.g. --column at=timestamp")
     price.add_argument("--tolerance", type=_tolerance, default=Decimal("0.000001"),
                        help="list rows whose |priced - reported_cost| exceeds this (default 0.000001)")
+    price.add_argument("--currency", metavar="CODE",
+                       help="price in this price list, e.g. CNY for DeepSeek's yuan prices (default: each "
+                            "model's first-listed currency); a model without it: no_price_in_currency")
     price.add_argument("--strict", action="store_true",
                        help="fail (exit 1, nothing written) if any row cannot be priced, naming the first")
     add_json_option(price)

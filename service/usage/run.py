@@ -19,6 +19,7 @@ from pricing.usage_query import AMOUNT_COLUMNS
 from pricing.usage_tables import compile_tables, plain
 from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
+from service.usage.options import check_currency
 from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
 from service.usage.summary import Outlier, Reconciliation, Totals, UsageSummary
 
@@ -53,6 +54,9 @@ class UsageJob:
     label: str | None = None
     #: Fail (``UnpricedRowsError``, nothing written) if any row cannot be priced.
     strict: bool = False
+    #: Price in this price list (ISO 4217, e.g. "CNY"); None: each model's first-listed currency.
+    #: A row whose model has no list in it gets the error ``no_price_in_currency``.
+    currency: str | None = None
 
 
 def detect_format(path: Path) -> str:
@@ -86,6 +90,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     if not job.source.is_file():
         raise UsageInputError(label, "no such file")
     out_fmt = output_format(job.out) if job.out is not None else None
+    check_currency(job.currency, catalog)
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
@@ -107,7 +112,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         first = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.first_us or 0)
         last = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.last_us or 0)
         try:
-            tables = compile_tables(catalog, first, last)
+            tables = compile_tables(catalog, first, last, job.currency)
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
         priced = work / "priced.parquet"
@@ -195,7 +200,7 @@ def summarize(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, job: U
                                         over_tolerance=int(over[0]) if over else 0, outliers=outliers)
     return UsageSummary(rows=info.rows, priced=info.rows - unpriced, unpriced=unpriced, errors=errors,
                         totals=totals, groups=groups, group_by=list(job.group_by), reconciliation=reconciliation,
-                        engine=job.engine, catalog_digest=digest,
+                        engine=job.engine, catalog_digest=digest, currency=job.currency,
                         as_of=None if job.as_of is None else job.as_of.isoformat())
 
 

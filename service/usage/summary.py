@@ -56,7 +56,7 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     priced: Annotated[int, msgspec.Meta(description="Rows priced.")]
     unpriced: Annotated[int, msgspec.Meta(description="Rows that could not be priced (they keep their place with `error`).")]
     errors: Annotated[dict[str, int], msgspec.Meta(
-        description="Unpriced rows by reason: unknown_model, ambiguous_model, no_price, no_batch_price, invalid:<column>.")]
+        description="Unpriced rows by reason: unknown_model, ambiguous_model, no_price, no_batch_price, no_price_in_currency, invalid:<column>.")]
     totals: Annotated[list[Totals], msgspec.Meta(description="Totals per currency over every priced row.")]
     groups: Annotated[list[Totals], msgspec.Meta(description="Totals per --group-by group and currency.")]
     group_by: Annotated[list[str], msgspec.Meta(description="The grouping columns.")]
@@ -66,6 +66,9 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     catalog_digest: Annotated[str, msgspec.Meta(description="The catalog the prices came from.")] = ""
     as_of: Annotated[str | None, msgspec.Meta(
         description="The instant every row was priced at, when --as-of was given.")] = None
+    currency: Annotated[str | None, msgspec.Meta(
+        description="The price list asked for (--currency); null: each model's first-listed currency. "
+                    "Rows whose model has no list in it are unpriced with no_price_in_currency.")] = None
 
 
 ENCODER = msgspec.json.Encoder(decimal_format="string")
