@@ -53,15 +53,26 @@ def summary_text(summary: UsageSummary) -> str:
         for group in summary.groups:
             keys = "  ".join(f"{k}={v}" for k, v in group.keys.items())
             extra = f"  reported {group.reported_cost}  variance {group.variance}" if group.variance is not None else ""
+            if group.variance_by_kind:
+                extra += "  by kind " + ", ".join(f"{k} {v}" for k, v in group.variance_by_kind.items()
+                                                  if v is not None)
             lines.append(f"  {keys}  {group.currency} {group.total}  ({group.rows:,} rows){extra}")
     rec = summary.reconciliation
-    if rec is not None:
+    if rec is not None and (rec.compared or not rec.by_kind):
         variance = ", ".join(f"{t.currency} {t.variance}" for t in summary.totals if t.variance is not None)
         lines.append(f"reconciled {rec.compared:,} rows against reported_cost: variance {variance or 'none'}; "
                      f"{rec.over_tolerance:,} beyond tolerance {rec.tolerance}")
         for o in rec.outliers:
             lines.append(f"  row {o.row}{' id ' + o.id if o.id else ''}: priced {o.total}, reported "
                          f"{o.reported_cost}, variance {o.variance}")
+    for kind in rec.by_kind if rec is not None else []:
+        sums = ", ".join(f"{t.currency} {(t.variance_by_kind or {}).get(kind.kind)}" for t in summary.totals
+                         if (t.variance_by_kind or {}).get(kind.kind) is not None)
+        lines.append(f"reconciled {kind.kind}: {kind.compared:,} rows against {kind.column}: variance "
+                     f"{sums or 'none'}; {kind.over_tolerance:,} beyond tolerance {rec.tolerance if rec else ''}")
+        for k in kind.outliers:
+            lines.append(f"  row {k.row}{' id ' + k.id if k.id else ''}: priced {k.amount}, reported "
+                         f"{k.reported}, variance {k.variance}")
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ from pricing.errors import AmbiguousModelError
 from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, pricing_query
 from pricing.usage_tables import PriceTables, Table, at_scale
 from service.usage.errors import UsageInputError
-from service.usage.reading import quote_ident
+from service.usage.reading import REPORTED_KIND_COLUMNS, quote_ident
 
 Progress = Callable[[int], None]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,7 +59,8 @@ def arrow_table(table: Table) -> pa.Table:
 
 
 def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
-    extra = [c for c in ("q_reported_cost", "q_reported_currency")
+    extra = [c for c in ("q_reported_cost", "q_reported_currency",
+                         *(f"q_{column}" for column in REPORTED_KIND_COLUMNS.values()))
              if con.execute(f"SELECT count(*) FROM (DESCRIBE usage_input) WHERE column_name = '{c}'").fetchall() != [(0,)]]
     return [*columns, *extra]
 

@@ -25,9 +25,17 @@ class Totals(msgspec.Struct, frozen=True, kw_only=True):
     output_amount: Annotated[str, msgspec.Meta(description="Output (reasoning included), exact.")]
     total: Annotated[str, msgspec.Meta(description="The exact sum of the rows' totals; not rounded.")]
     reported_cost: Annotated[str | None, msgspec.Meta(
-        description="Sum of reported_cost over the rows that have one (None without that column).")] = None
+        description="Sum of reported_cost over the rows that have one in this currency (those compared; "
+                    "null without that column).")] = None
     variance: Annotated[str | None, msgspec.Meta(
         description="total - reported_cost over the rows that have a reported cost.")] = None
+    reported_by_kind: Annotated[dict[str, str | None] | None, msgspec.Meta(
+        description="Per line kind given in the input (input, cached_input, cache_write, cache_write_1h, "
+                    "output): the sum of reported_<kind>_cost over the rows that have one in this currency "
+                    "(null without those columns).")] = None
+    variance_by_kind: Annotated[dict[str, str | None] | None, msgspec.Meta(
+        description="Per line kind given in the input: <kind>_amount - reported_<kind>_cost, summed over "
+                    "the rows that have a reported amount of that kind in the same currency.")] = None
 
 
 class Outlier(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,13 +48,38 @@ class Outlier(msgspec.Struct, frozen=True, kw_only=True):
     variance: Annotated[str, msgspec.Meta(description="total - reported_cost.")]
 
 
+class KindOutlier(msgspec.Struct, frozen=True, kw_only=True):
+    """A priced row whose amount of one line kind is off its reported amount by more than the tolerance."""
+
+    row: Annotated[int, msgspec.Meta(description="1-based data row of the input.")]
+    id: Annotated[str | None, msgspec.Meta(description="The row's id, when the input has one.")]
+    amount: Annotated[str, msgspec.Meta(description="The exact amount of this kind in the row.")]
+    reported: Annotated[str, msgspec.Meta(description="What the input says was billed for this kind.")]
+    variance: Annotated[str, msgspec.Meta(description="amount - reported.")]
+
+
+class KindReconciliation(msgspec.Struct, frozen=True, kw_only=True):
+    """One line kind of the priced rows against the input's reported_<kind>_cost."""
+
+    kind: Annotated[str, msgspec.Meta(
+        description="The line kind: input, cached_input, cache_write, cache_write_1h or output.")]
+    column: Annotated[str, msgspec.Meta(description="The canonical column compared (reported_<kind>_cost).")]
+    compared: Annotated[int, msgspec.Meta(
+        description="Priced rows with a reported amount of this kind in the same currency.")]
+    over_tolerance: Annotated[int, msgspec.Meta(description="Rows whose |variance| of this kind exceeds the tolerance.")]
+    outliers: Annotated[list[KindOutlier], msgspec.Meta(description="The first 20 of them, in input order.")]
+
+
 class Reconciliation(msgspec.Struct, frozen=True, kw_only=True):
-    """The priced rows against the input's reported_cost."""
+    """The priced rows against what the input says was billed: reported_cost, and per line kind."""
 
     tolerance: Annotated[str, msgspec.Meta(description="The largest |variance| of a row not listed.")]
     compared: Annotated[int, msgspec.Meta(description="Priced rows with a reported cost in the same currency.")]
     over_tolerance: Annotated[int, msgspec.Meta(description="Rows whose |variance| exceeds the tolerance.")]
     outliers: Annotated[list[Outlier], msgspec.Meta(description="The first 20 of them, in input order.")]
+    by_kind: Annotated[list[KindReconciliation], msgspec.Meta(
+        description="Per line kind the input reports (reported_input_cost ...), in line order; empty "
+                    "when it has only a total.")] = []
 
 
 class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,7 +94,7 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     groups: Annotated[list[Totals], msgspec.Meta(description="Totals per --group-by group and currency.")]
     group_by: Annotated[list[str], msgspec.Meta(description="The grouping columns.")]
     reconciliation: Annotated[Reconciliation | None, msgspec.Meta(
-        description="Present when the input has reported_cost.")] = None
+        description="Present when the input has reported_cost or a reported_<kind>_cost.")] = None
     engine: Annotated[str, msgspec.Meta(description="The engine that priced the rows.")] = "duckdb"
     catalog_digest: Annotated[str, msgspec.Meta(description="The catalog the prices came from.")] = ""
     as_of: Annotated[str | None, msgspec.Meta(
