@@ -65,6 +65,17 @@ def summary_text(summary: UsageSummary) -> str:
         for o in rec.outliers:
             lines.append(f"  row {o.row}{' id ' + o.id if o.id else ''}: priced {o.total}, reported "
                          f"{o.reported_cost}, variance {o.variance}")
+    for other in summary.repriced:
+        lines.append(f"on {other.provider}/{other.model_id}: {other.priced:,} priced, {other.unpriced:,} not priced"
+                     + "".join(f", {reason} {count:,}" for reason, count in other.errors.items()))
+        for total in other.totals:
+            lines.append(f"  total {total.currency} {total.total}")
+        for c in other.compared:
+            lines.append(f"  the {c.rows:,} rows priced both ways: {c.currency} {c.original} as they ran, "
+                         f"{c.repriced} on it, difference {c.difference}")
+        for group in other.groups:
+            keys = "  ".join(f"{k}={v}" for k, v in group.keys.items())
+            lines.append(f"  {keys}  {group.currency} {group.total}  ({group.rows:,} rows)")
     for kind in rec.by_kind if rec is not None else []:
         sums = ", ".join(f"{t.currency} {(t.variance_by_kind or {}).get(kind.kind)}" for t in summary.totals
                          if (t.variance_by_kind or {}).get(kind.kind) is not None)
@@ -84,6 +95,7 @@ def _price(args: argparse.Namespace) -> int:
         group_by=tuple(c.strip() for c in (args.group_by or "").split(",") if c.strip()),
         as_of=args.as_of, columns=_columns(args.column or []), tolerance=args.tolerance,
         spark_master=args.spark_master, strict=args.strict, currency=args.currency,
+        reprice_on=() if args.reprice_on is None else tuple(m.strip() for m in args.reprice_on.split(",")),
     )
     progress = None
     if sys.stderr.isatty():
@@ -129,6 +141,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     price.add_argument("--currency", metavar="CODE",
                        help="price in this price list, e.g. CNY for DeepSeek's yuan prices (default: each "
                             "model's first-listed currency); a model without it: no_price_in_currency")
+    price.add_argument("--reprice-on", metavar="MODEL[,MODEL...]",
+                       help="also price the same usage (counts, instants, batch flags) on these models: "
+                            "what it would have cost there, per currency and group")
     price.add_argument("--strict", action="store_true",
                        help="fail (exit 1, nothing written) if any row cannot be priced, naming the first")
     add_json_option(price)

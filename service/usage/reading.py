@@ -192,7 +192,10 @@ def open_input(con: duckdb.DuckDBPyConnection, label: str, raw_sql: str, columns
     if reported_currency:
         parts.append(f"UPPER(TRIM(CAST({quote_ident(present['reported_currency'])} AS VARCHAR))) "
                      "AS q_reported_currency")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW usage_input AS SELECT usage_raw.*, {', '.join(parts)} FROM usage_raw")
+    # ``usage_canonical`` is the input as read; ``usage_input`` (what the engines price) is the same,
+    # until a repricing swaps the model of every row (``service.usage.run``).
+    con.execute(f"CREATE OR REPLACE TEMP VIEW usage_canonical AS SELECT usage_raw.*, {', '.join(parts)} FROM usage_raw")
+    con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS SELECT * FROM usage_canonical")
     try:
         rows, first, last = con.execute("SELECT count(*), min(q_at_us), max(q_at_us) FROM usage_input").fetchall()[0]
     except duckdb.Error as exc:

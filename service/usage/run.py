@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -13,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import msgspec
 
 from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
-from pricing.usage_tables import compile_tables, plain
+from pricing.usage_tables import PriceTables, compile_tables, plain
 from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
-from service.usage.options import check_currency
+from service.usage.options import check_currency, check_reprice_on
 from service.usage.reading import (
     KIND_VARIANCE_COLUMNS,
     REPORTED_KIND_COLUMNS,
@@ -33,6 +35,8 @@ from service.usage.summary import (
     KindReconciliation,
     Outlier,
     Reconciliation,
+    RepriceComparison,
+    Repriced,
     Totals,
     UsageSummary,
 )
@@ -71,6 +75,9 @@ class UsageJob:
     #: Price in this price list (ISO 4217, e.g. "CNY"); None: each model's first-listed currency.
     #: A row whose model has no list in it gets the error ``no_price_in_currency``.
     currency: str | None = None
+    #: Models to price the same usage on as well (same counts, instants, batch flags): the summary's
+    #: ``repriced``, one entry per model. Each costs one more pass of the engine over the input.
+    reprice_on: tuple[str, ...] = ()
 
 
 def detect_format(path: Path) -> str:
@@ -105,6 +112,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         raise UsageInputError(label, "no such file")
     out_fmt = output_format(job.out) if job.out is not None else None
     check_currency(job.currency, catalog)
+    check_reprice_on(job.reprice_on, catalog)
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
@@ -144,10 +152,59 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
             _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, view, info, job.out, out_fmt)
-        return summarize(con, view, info, job, catalog.digest)
+        summary = summarize(con, view, info, job, catalog.digest)
+        if not job.reprice_on:
+            return summary
+        repriced = [reprice(con, job, catalog, tables, info, view, index, work)
+                    for index in range(len(job.reprice_on))]
+        return msgspec.structs.replace(summary, repriced=repriced)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def reprice(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tables: PriceTables, info: InputInfo,
+            original: str, index: int, work: Path) -> Repriced:
+    """The usage priced again with every row's model swapped for ``job.reprice_on[index]``, on the
+    job's engine (keeping only the input columns the groups need), summarized against ``original``."""
+    name = job.reprice_on[index]
+    model = catalog.model(name)
+    key = f"{model.provider}/{model.id}".replace("'", "''")
+    kept = [c for c in info.columns if c in job.group_by]
+    con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS "
+                f"SELECT * REPLACE (CAST('{key}' AS VARCHAR) AS q_model) FROM usage_canonical")
+    try:
+        path = work / f"repriced_{index}.parquet"
+        view = f"read_parquet('{_escape(path)}')"
+        if job.engine == "duckdb":
+            view = f"repriced_{index}"
+            engines.run_duckdb(con, tables, kept, view)
+        elif job.engine == "spark":
+            engines.run_spark(con, tables, kept, path, job.spark_session or engines.spark_session(job.spark_master))
+        else:
+            engines.run_python(con, catalog, tables, kept, path)
+    finally:
+        con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS SELECT * FROM usage_canonical")
+    return _repriced(con, original, view, info, job, name, model.provider, model.id)
+
+
+def _repriced(con: duckdb.DuckDBPyConnection, original: str, view: str, info: InputInfo, job: UsageJob,
+              name: str, provider: str, model_id: str) -> Repriced:
+    """The summary of ``view`` (the usage priced on another model) and its comparison with ``original``."""
+    plain_info = dataclasses.replace(info, reported=False, reported_currency=False, reported_kinds=())
+    errors = dict(con.execute(f"SELECT error, count(*) FROM {view} WHERE error IS NOT NULL GROUP BY error "
+                              "ORDER BY error").fetchall())
+    unpriced = sum(errors.values())
+    compared = [RepriceComparison(currency=c, rows=int(n), original=plain(a), repriced=plain(b), difference=plain(d))
+                for c, n, a, b, d in con.execute(
+                    f"SELECT o.currency, count(*), sum(o.total), sum(r.total), sum(r.total) - sum(o.total) "
+                    f"FROM {original} AS o JOIN {view} AS r ON o.q_row_no = r.q_row_no "
+                    "WHERE o.error IS NULL AND r.error IS NULL AND o.currency = r.currency "
+                    "GROUP BY o.currency ORDER BY o.currency").fetchall()]
+    return Repriced(model=name, provider=provider, model_id=model_id, priced=info.rows - unpriced,
+                    unpriced=unpriced, errors=errors, totals=_totals(con, view, plain_info, ()),
+                    groups=_totals(con, view, plain_info, job.group_by) if job.group_by else [],
+                    compared=compared)
 
 
 def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:

@@ -82,6 +82,34 @@ class Reconciliation(msgspec.Struct, frozen=True, kw_only=True):
                     "when it has only a total.")] = []
 
 
+class RepriceComparison(msgspec.Struct, frozen=True, kw_only=True):
+    """The rows priced both as they ran and on the other model, in one currency: what changes."""
+
+    currency: Annotated[str, msgspec.Meta(description="ISO 4217 code of the three amounts.")]
+    rows: Annotated[int, msgspec.Meta(description="Rows priced both ways in this currency.")]
+    original: Annotated[str, msgspec.Meta(description="Their exact total as they ran (on their own models).")]
+    repriced: Annotated[str, msgspec.Meta(description="Their exact total on the other model.")]
+    difference: Annotated[str, msgspec.Meta(description="repriced - original (negative: the other model is cheaper).")]
+
+
+class Repriced(msgspec.Struct, frozen=True, kw_only=True):
+    """The same usage (counts, instants, batch flags, requests) priced on another model (--reprice-on)."""
+
+    model: Annotated[str, msgspec.Meta(description="The model name as asked.")]
+    provider: Annotated[str, msgspec.Meta(description="The provider of the model it resolves to.")]
+    model_id: Annotated[str, msgspec.Meta(description="The canonical id it resolves to.")]
+    priced: Annotated[int, msgspec.Meta(description="Rows it prices.")]
+    unpriced: Annotated[int, msgspec.Meta(description="Rows it cannot price.")]
+    errors: Annotated[dict[str, int], msgspec.Meta(
+        description="Rows it cannot price, by reason (no_batch_price: the model has no batch rate; no_price: "
+                    "not on sale at that instant; no_price_in_currency; invalid:<column>).")]
+    totals: Annotated[list[Totals], msgspec.Meta(description="Totals per currency over the rows it prices.")]
+    groups: Annotated[list[Totals], msgspec.Meta(description="Totals per --group-by group and currency.")]
+    compared: Annotated[list[RepriceComparison], msgspec.Meta(
+        description="Per currency, over the rows priced both as they ran and on this model: the two totals "
+                    "and their difference.")]
+
+
 class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     """What a usage run priced: counts, totals per currency, groups, unpriced rows by reason."""
 
@@ -102,6 +130,8 @@ class UsageSummary(msgspec.Struct, frozen=True, kw_only=True):
     currency: Annotated[str | None, msgspec.Meta(
         description="The price list asked for (--currency); null: each model's first-listed currency. "
                     "Rows whose model has no list in it are unpriced with no_price_in_currency.")] = None
+    repriced: Annotated[list[Repriced], msgspec.Meta(
+        description="The same usage priced on each --reprice-on model, in the order asked (empty when none).")] = []
 
 
 ENCODER = msgspec.json.Encoder(decimal_format="string")
