@@ -122,6 +122,7 @@ def test_the_fixture_on_deepseek_instead(tmp_path: Path) -> None:
     (("gpt-5o",), "'gpt-5o': unknown model"),
     (("o1", "openai/o1"), "names openai/o1 a second time"),
     (("",), "an empty model name"),
+    (tuple(m.id for m in MODELS[:11]), "at most 10 models at a time"),
 ])
 def test_a_name_that_is_not_one_model_is_refused(models: tuple[str, ...], message: str) -> None:
     with pytest.raises(UsageInputError, match=message):

@@ -26,8 +26,16 @@ def check_currency(currency: str | None, catalog: Catalog) -> None:
                               f"give one of {', '.join(listed)}")
 
 
+#: Models one run may be repriced on: each is one more pass of the engine over the whole input.
+MAX_REPRICE = 10
+
+
 def check_reprice_on(names: tuple[str, ...], catalog: Catalog) -> None:
-    """Refuse a ``--reprice-on`` name the catalog cannot resolve to one model, naming close matches."""
+    """Refuse a ``--reprice-on`` name the catalog cannot resolve to one model, naming close matches,
+    and more than ``MAX_REPRICE`` models."""
+    if len(names) > MAX_REPRICE:
+        raise UsageInputError("--reprice-on", f"at most {MAX_REPRICE} models at a time (each is one more pass "
+                              f"over the input), got {len(names)}")
     seen: set[str] = set()
     for name in names:
         if not name.strip():
