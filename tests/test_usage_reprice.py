@@ -152,3 +152,15 @@ def test_cli_text_and_http() -> None:
         assert "same counts, instants" in params["reprice_on"]["description"]
         assert "repriced - original" in spec["components"]["schemas"]["RepriceComparison"]["properties"][
             "difference"]["description"]
+
+
+def test_repricing_keeps_the_asked_currency_on_both_engines() -> None:
+    jobs = [UsageJob(source=FIXTURES / "canonical.csv", currency="CNY", reprice_on=("deepseek-chat", "gpt-4o"),
+                     group_by=("team", "month"), engine=engine) for engine in ("duckdb", "python")]
+    duck, python = (price_usage(job, CATALOG) for job in jobs)
+    assert duck.repriced == python.repriced
+    deepseek, gpt = duck.repriced
+    assert [t.currency for t in deepseek.totals] == ["CNY"] and deepseek.priced == 5
+    # Only a4 ran on a model priced in CNY (deepseek-chat itself): the same rows, no difference.
+    assert [(c.currency, c.rows, c.difference) for c in deepseek.compared] == [("CNY", 1, "0.000000000000")]
+    assert (gpt.errors, gpt.totals, gpt.compared) == ({"no_price_in_currency": 5}, [], [])
