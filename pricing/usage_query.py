@@ -136,6 +136,7 @@ WITH u AS (
     WHEN q_invalid IS NOT NULL THEN q_invalid
     WHEN q_model_key IS NULL AND q_ambiguous THEN 'ambiguous_model'
     WHEN q_model_key IS NULL THEN 'unknown_model'
+    WHEN q_period_key IS NOT NULL AND q_currency IS NULL THEN 'no_price_in_currency'
     WHEN q_period_key IS NULL OR q_at_us >= q_until_us THEN 'no_price'
     WHEN q_is_batch AND q_batch_plan IS NULL THEN 'no_batch_price'
   END AS q_error FROM t

@@ -22,7 +22,11 @@ A model's own periods stop at its first route or its shutdown; from a route's in
 periods (clipped to the route's span) are laid out under the routed model's key, with the target's
 provider and id, so a routed row is priced exactly as the engine prices it. A window's excepted
 local dates are holes in ``price_spans``. Periods carry their currency; a row is priced in the
-model's first-listed one, as a ``Workload`` without a currency is.
+model's first-listed one, as a ``Workload`` without a currency is, or, when the tables are compiled
+for a ``currency``, in that price list, as ``Workload(currency=...)`` is: where a model (or the
+target of its route) has no list in it, ``price_periods`` holds one row with ``currency`` NULL over
+that span (no plans), which the query reports as ``no_price_in_currency``, as the engine raises
+``NoCurrencyPriceError`` before it looks for a period.
 """
 
 from __future__ import annotations
@@ -80,6 +84,8 @@ class PriceTables(msgspec.Struct, frozen=True, kw_only=True):
     catalog_digest: str
     start_us: int
     end_us: int
+    #: The price list asked for (None: each model's first-listed currency).
+    currency: str | None = None
 
     def table(self, name: str) -> Table:
         for table in self.tables:
@@ -287,10 +293,12 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
-def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTables:
+def compile_tables(catalog: Catalog, start: datetime, end: datetime, currency: str | None = None) -> PriceTables:
     """``catalog`` as price tables valid for usage with instants in ``[start, end]`` (UTC aware).
 
     Only the window spans depend on the range; outside it a row would miss its window.
+    ``currency`` (an ISO 4217 code) picks each model's price list in that currency instead of its
+    first-listed one.
     """
     scale, rate_precision, amount_precision = money_types(catalog)
     start = start.astimezone(UTC)
@@ -321,7 +329,16 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
             after = model.routes[i + 1].starts if i + 1 < len(model.routes) else None
             pieces.append((target, route.starts, _earliest(after, _ends(target))))
         for source, begins, ends in pieces:
-            for period, lo, nxt, until in _timeline(source, begins, ends):
+            if currency is not None and all(p.currency != currency for p in source.periods):
+                if begins is None or ends is None or begins < ends:
+                    periods.append((
+                        period_key, key, source.provider, source.id, None,
+                        -NO_END if begins is None else epoch_us(begins), NO_END if ends is None else epoch_us(ends),
+                        NO_END, None, None, None,
+                    ))
+                    period_key += 1
+                continue
+            for period, lo, nxt, until in _timeline(source, begins, ends, currency):
                 base = plans.add(period)
                 batch = None if period.batch is None else plans.add(period.batch)
                 periods.append((
@@ -351,7 +368,7 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime) -> PriceTab
     )
     return PriceTables(tables=tables, scale=scale, rate_precision=rate_precision,
                        amount_precision=amount_precision, catalog_digest=catalog.digest,
-                       start_us=epoch_us(start), end_us=epoch_us(end))
+                       start_us=epoch_us(start), end_us=epoch_us(end), currency=currency)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -364,11 +381,12 @@ def _ends(model: Model) -> datetime | None:
     return _earliest(first, model.shutdown)
 
 
-def _timeline(model: Model, begins: datetime | None,
-              ends: datetime | None) -> Iterable[tuple[Period, datetime, datetime | None, datetime | None]]:
-    """The model's periods in its first-listed currency (as a Workload without a currency is priced),
-    clipped to ``[begins, ends)``: (period, from, next period's from, no price from)."""
-    timeline = [p for p in model.periods if p.currency == model.periods[0].currency]
+def _timeline(model: Model, begins: datetime | None, ends: datetime | None,
+              currency: str | None = None) -> Iterable[tuple[Period, datetime, datetime | None, datetime | None]]:
+    """The model's periods in ``currency``, by default its first-listed one (as a Workload without a
+    currency is priced), clipped to ``[begins, ends)``: (period, from, next period's from, no price from)."""
+    wanted = model.periods[0].currency if currency is None else currency
+    timeline = [p for p in model.periods if p.currency == wanted]
     for i, period in enumerate(timeline):
         next_start = timeline[i + 1].starts if i + 1 < len(timeline) else None
         until = period.until if period.until is not None else next_start

@@ -379,6 +379,35 @@ def test_a_bad_usage_file_shows_the_problems_detail(tab: Tab, origin: str, tmp_p
     assert page.text_content("#usage-error") == ""
 
 
+def test_the_usage_repriced_on_other_models_shows_the_apis_figures(tab: Tab, origin: str) -> None:
+    page = tab.open("/")
+    page.fill("#usage-reprice", "deepseek-chat, o1")
+    page.set_input_files("#usage-file", str(USAGE_FIXTURE))
+    page.wait_for_selector("#usage-repriced tbody tr")
+    req = urllib.request.Request(origin + "/v1/usage?reprice_on=deepseek-chat,o1", data=USAGE_FIXTURE.read_bytes(),
+                                 method="POST", headers={"content-type": "text/csv", "accept": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        summary = json.loads(r.read())
+    rows = page.eval_on_selector_all("#usage-repriced tbody tr", """rs => rs.map(r => Object.fromEntries(
+        [...r.querySelectorAll('td')].map(c => [c.classList[c.classList.length - 1], c.textContent])))""")
+    expected = [{"model": f"{x['provider']}/{x['model_id']}", "currency": c["currency"], "rows": str(c["rows"]),
+                 "original": shown(c["original"]), "repriced": shown(c["repriced"]),
+                 "difference": shown(c["difference"]),
+                 "unpriced": ", ".join(f"{k}: {n}" for k, n in x["errors"].items()) or "none"}
+                for x in summary["repriced"] for c in x["compared"]]
+    assert rows == expected and len(rows) == 2
+    # An unknown model: the API's detail beside the field, and a good name after it clears it.
+    page.fill("#usage-reprice", "no-such-model")
+    page.dispatch_event("#usage-reprice", "change")
+    page.wait_for_selector("#usage-error:not(:empty)")
+    assert "reprice_on" in (page.text_content("#usage-error") or "")
+    page.fill("#usage-reprice", "deepseek-chat")
+    page.dispatch_event("#usage-reprice", "change")
+    page.wait_for_selector("#usage-repriced tbody tr")
+    assert page.text_content("#usage-error") == ""
+    assert page.locator("#usage-repriced tbody tr").count() == 1
+
+
 # -- the form, from the keyboard ---------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from pricing import Catalog, Workload
 from service.api import openapi
 from service.api.problems import problem
 from service.usage.errors import UsageInputError
+from service.usage.options import check_currency, check_reprice_on
 from service.usage.summary import ENCODER, UsageSummary
 
 #: The provider exports ``?format=`` accepts (service.usage.importers; not imported here, so the
@@ -114,6 +115,14 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
             description="Price every row at this instant (RFC 3339, with offset) instead of its own.")] = None,
         format: Annotated[str | None, Parameter(
             description="A provider export in the body: openai, anthropic, otel or litellm.")] = None,
+        currency: Annotated[str | None, Parameter(
+            description="Price in this price list (ISO 4217, e.g. CNY for DeepSeek's yuan prices) instead "
+                        "of each model's first-listed currency; rows whose model has no list in it are "
+                        "unpriced with `no_price_in_currency`.")] = None,
+        reprice_on: Annotated[str | None, Parameter(
+            description="Comma-separated models to price the same usage on as well (same counts, instants, "
+                        "batch flags): the summary's `repriced`, per currency and group, with the rows each "
+                        "cannot price counted by reason. Each model is one more pass over the body.")] = None,
     ) -> Response[bytes] | Stream:
         """Every row of the body priced at the price in force at its instant, exactly.
 
@@ -128,6 +137,16 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
                           field="as_of")
         if not body:
             raise problem(400, "empty_body", "the request body is empty; send the usage file")
+        catalog = current()
+        models = tuple(m.strip() for m in reprice_on.split(",")) if reprice_on is not None else ()
+        try:
+            check_currency(currency, catalog)
+        except UsageInputError as exc:
+            raise problem(400, "invalid_request", f"currency: {exc.reason}", field="currency") from None
+        try:
+            check_reprice_on(models, catalog)
+        except UsageInputError as exc:
+            raise problem(400, "invalid_request", f"reprice_on: {exc.reason}", field="reprice_on") from None
         rows_type = _row_type(request.headers.get("accept"))
         folder = Path(tempfile.mkdtemp(prefix="usage-http-"))
         source = folder / f"body{_suffix(fmt)}"
@@ -135,10 +154,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         out = None if rows_type is None else folder / f"priced{ROW_TYPES[rows_type]}"
         from service.usage.run import UsageJob, price_usage  # DuckDB and Arrow: loaded on first use
 
-        job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body",
+        job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body", currency=currency,
+                       reprice_on=models,
                        group_by=tuple(c.strip() for c in (group_by or "").split(",") if c.strip()))
         try:
-            summary = await asyncio.to_thread(price_usage, job, current())
+            summary = await asyncio.to_thread(price_usage, job, catalog)
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None

@@ -46,7 +46,8 @@ def _tolerance(text: str) -> Decimal:
 
 def summary_text(summary: UsageSummary) -> str:
     lines = [f"{summary.rows:,} rows: {summary.priced:,} priced, {summary.unpriced:,} not priced "
-             f"(engine {summary.engine}{', as of ' + summary.as_of if summary.as_of else ''})"]
+             f"(engine {summary.engine}{', as of ' + summary.as_of if summary.as_of else ''}"
+             f"{', in ' + summary.currency if summary.currency else ''})"]
     for reason, count in summary.errors.items():
         lines.append(f"  not priced, {reason}: {count:,}")
     for total in summary.totals:
@@ -56,15 +57,37 @@ def summary_text(summary: UsageSummary) -> str:
         for group in summary.groups:
             keys = "  ".join(f"{k}={v}" for k, v in group.keys.items())
             extra = f"  reported {group.reported_cost}  variance {group.variance}" if group.variance is not None else ""
+            if group.variance_by_kind:
+                extra += "  by kind " + ", ".join(f"{k} {v}" for k, v in group.variance_by_kind.items()
+                                                  if v is not None)
             lines.append(f"  {keys}  {group.currency} {group.total}  ({group.rows:,} rows){extra}")
     rec = summary.reconciliation
-    if rec is not None:
+    if rec is not None and (rec.compared or not rec.by_kind):
         variance = ", ".join(f"{t.currency} {t.variance}" for t in summary.totals if t.variance is not None)
         lines.append(f"reconciled {rec.compared:,} rows against reported_cost: variance {variance or 'none'}; "
                      f"{rec.over_tolerance:,} beyond tolerance {rec.tolerance}")
         for o in rec.outliers:
             lines.append(f"  row {o.row}{' id ' + o.id if o.id else ''}: priced {o.total}, reported "
                          f"{o.reported_cost}, variance {o.variance}")
+    for other in summary.repriced:
+        lines.append(f"on {other.provider}/{other.model_id}: {other.priced:,} priced, {other.unpriced:,} not priced"
+                     + "".join(f", {reason} {count:,}" for reason, count in other.errors.items()))
+        for total in other.totals:
+            lines.append(f"  total {total.currency} {total.total}")
+        for c in other.compared:
+            lines.append(f"  the {c.rows:,} rows priced both ways: {c.currency} {c.original} as they ran, "
+                         f"{c.repriced} on it, difference {c.difference}")
+        for group in other.groups:
+            keys = "  ".join(f"{k}={v}" for k, v in group.keys.items())
+            lines.append(f"  {keys}  {group.currency} {group.total}  ({group.rows:,} rows)")
+    for kind in rec.by_kind if rec is not None else []:
+        sums = ", ".join(f"{t.currency} {(t.variance_by_kind or {}).get(kind.kind)}" for t in summary.totals
+                         if (t.variance_by_kind or {}).get(kind.kind) is not None)
+        lines.append(f"reconciled {kind.kind}: {kind.compared:,} rows against {kind.column}: variance "
+                     f"{sums or 'none'}; {kind.over_tolerance:,} beyond tolerance {rec.tolerance if rec else ''}")
+        for k in kind.outliers:
+            lines.append(f"  row {k.row}{' id ' + k.id if k.id else ''}: priced {k.amount}, reported "
+                         f"{k.reported}, variance {k.variance}")
     return "\n".join(lines)
 
 
@@ -78,7 +101,8 @@ def _price(args: argparse.Namespace) -> int:
         out=None if args.out is None else Path(args.out),
         group_by=tuple(c.strip() for c in (args.group_by or "").split(",") if c.strip()),
         as_of=args.as_of, columns=_columns(args.column or []), tolerance=args.tolerance,
-        spark_master=args.spark_master, strict=args.strict,
+        spark_master=args.spark_master, strict=args.strict, currency=args.currency,
+        reprice_on=() if args.reprice_on is None else tuple(m.strip() for m in args.reprice_on.split(",")),
     )
     progress = None
     if sys.stderr.isatty():
@@ -121,6 +145,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        help="read a usage field from another column, e.g. --column at=timestamp")
     price.add_argument("--tolerance", type=_tolerance, default=Decimal("0.000001"),
                        help="list rows whose |priced - reported_cost| exceeds this (default 0.000001)")
+    price.add_argument("--currency", metavar="CODE",
+                       help="price in this price list, e.g. CNY for DeepSeek's yuan prices (default: each "
+                            "model's first-listed currency); a model without it: no_price_in_currency")
+    price.add_argument("--reprice-on", metavar="MODEL[,MODEL...]",
+                       help="also price the same usage (counts, instants, batch flags) on these models: "
+                            "what it would have cost there, per currency and group")
     price.add_argument("--strict", action="store_true",
                        help="fail (exit 1, nothing written) if any row cannot be priced, naming the first")
     add_json_option(price)

@@ -25,6 +25,7 @@ from pricing import (
     Catalog,
     InvalidWorkloadError,
     NoBatchPriceError,
+    NoCurrencyPriceError,
     NoPriceError,
     UnknownModelError,
     Workload,
@@ -33,7 +34,7 @@ from pricing.errors import AmbiguousModelError
 from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, pricing_query
 from pricing.usage_tables import PriceTables, Table, at_scale
 from service.usage.errors import UsageInputError
-from service.usage.reading import quote_ident
+from service.usage.reading import REPORTED_KIND_COLUMNS, quote_ident
 
 Progress = Callable[[int], None]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -59,7 +60,8 @@ def arrow_table(table: Table) -> pa.Table:
 
 
 def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
-    extra = [c for c in ("q_reported_cost", "q_reported_currency")
+    extra = [c for c in ("q_reported_cost", "q_reported_currency",
+                         *(f"q_{column}" for column in REPORTED_KIND_COLUMNS.values()))
              if con.execute(f"SELECT count(*) FROM (DESCRIBE usage_input) WHERE column_name = '{c}'").fetchall() != [(0,)]]
     return [*columns, *extra]
 
@@ -218,8 +220,9 @@ def _first_line(exc: BaseException) -> str:
 # -- python --------------------------------------------------------------------------------------
 
 
-def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, ...]:
-    """(provider, model_id, currency, five amounts, total, period_from, window, tier, error) of one row."""
+def price_row(catalog: Catalog, scale: int, row: dict[str, Any], currency: str | None = None) -> tuple[Any, ...]:
+    """(provider, model_id, currency, five amounts, total, period_from, window, tier, error) of one row,
+    in the price list of ``currency`` (None: the model's first-listed one)."""
     at_us = row["q_at_us"]
     def count(name: str, default: int) -> int:
         value = row[name]
@@ -236,6 +239,7 @@ def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, .
             requests=count("q_requests", 1),
             batch=bool(row["q_batch"]) if row["q_batch"] is not None else False,
             at=None if at_us is None else _EPOCH + timedelta(microseconds=at_us),
+            currency=currency,
         )
     except InvalidWorkloadError as exc:
         return _failed(f"invalid:{exc.field}")
@@ -249,6 +253,8 @@ def price_row(catalog: Catalog, scale: int, row: dict[str, Any]) -> tuple[Any, .
         return _failed("unknown_model")
     except NoBatchPriceError:
         return _failed("no_batch_price")
+    except NoCurrencyPriceError:
+        return _failed("no_price_in_currency")
     except NoPriceError:
         return _failed("no_price")
     amounts = {line.kind: line.amount for line in quote.lines}
@@ -280,7 +286,7 @@ def run_python(con: duckdb.DuckDBPyConnection, catalog: Catalog, tables: PriceTa
     with pq.ParquetWriter(str(out), schema) as writer:
         for batch in _batches(reader):
             rows = batch.to_pylist()
-            priced = [price_row(catalog, tables.scale, row) for row in rows]
+            priced = [price_row(catalog, tables.scale, row, tables.currency) for row in rows]
             cols = list(zip(*priced, strict=True)) if priced else [() for _ in range(13)]
             arrays = [batch.column(i) for i in range(2 + len(kept))]
             for (_, kind), values in zip(priced_fields[:12], cols[:12], strict=True):

@@ -14,6 +14,18 @@ double-billing bug); each importer says how its counts map onto the canonical ro
   cache_creation.ephemeral_5m_input_tokens + cache_creation.ephemeral_1h_input_tokens; cached =
   cache_read_input_tokens; cache_write = the 5-minute writes; cache_write_1h = the 1-hour writes.
   ``service_tier: "batch"`` is the Batch API; ``starting_at`` the instant.
+  The same document may also hold pages of the cost report (``/v1/organizations/cost_report``,
+  grouped by description, a JSON list ``[usage page, cost page]`` or JSON Lines of pages): its
+  ``tokens`` results give what was billed per line kind (``token_type`` uncached_input_tokens ->
+  ``reported_input_cost``, cache_read_input_tokens -> cached_input, the 5-minute and 1-hour
+  cache_creation -> cache_write and cache_write_1h, output_tokens -> output), ``amount`` being in the
+  currency's minor units (cents). A cost result matches the usage result of the same day bucket,
+  model, service tier, context window and workspace; the usage must be exported with 1d buckets and
+  grouped no finer (not by api_key_id), and every billed line must find its usage, else the import
+  fails saying so. The bucket's billed amount of each kind is shared over its rows by their tokens of
+  that kind (``pricing.reported.apportion``: cut at 18 places, the last row takes the rest, so the
+  bucket's sum is exact); ``reported_cost`` is the sum of a row's kinds. Web search and code execution
+  costs are not token usage: left out.
 - ``otel`` (OpenTelemetry GenAI spans as OTLP JSON): one row a span that has a model and token
   usage. model = ``gen_ai.response.model`` (the snapshot that ran), else ``gen_ai.request.model``;
   input = ``gen_ai.usage.input_tokens`` (the semantic conventions include cached tokens in it),
@@ -25,7 +37,8 @@ double-billing bug); each importer says how its counts map onto the canonical ro
   ``cache_read_input_tokens`` or ``prompt_tokens_details.cached_tokens`` from
   ``metadata.usage_object`` when present, cache_write = ``cache_creation_input_tokens``, output =
   ``completion_tokens``; at = ``startTime``; id = ``request_id``; ``spend`` becomes ``reported_cost``
-  (USD), read from its text: a float spend is compared, never summed as a float.
+  (USD), read from its text: a float spend is compared, never summed as a float. A spend log has
+  only that total: it cannot say which line kind a difference comes from.
 
 Buckets (OpenAI, Anthropic) hold many requests in one row. Amounts are linear in tokens, so a bucket
 prices exactly whatever its request count, except for a prompt-size tier, which depends on each
@@ -44,11 +57,14 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from pricing.reported import apportion, from_minor_units, total
+from pricing.usage_tables import plain
 from service.usage.errors import UsageInputError
 
 _FIELDS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
@@ -162,6 +178,82 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+#: The cost report's ``token_type`` -> the line kind it bills.
+ANTHROPIC_TOKEN_KINDS = {
+    "uncached_input_tokens": "input",
+    "cache_read_input_tokens": "cached_input",
+    "cache_creation.ephemeral_5m_input_tokens": "cache_write",
+    "cache_creation.ephemeral_1h_input_tokens": "cache_write_1h",
+    "output_tokens": "output",
+}
+_KIND_TOKENS = {"cached_input": "cached_input_tokens", "cache_write": "cache_write_tokens",
+                "cache_write_1h": "cache_write_1h_tokens", "output": "output_tokens"}
+_Key = tuple[str, Any, Any, Any, Any]
+
+
+def _day(value: Any, label: str, row: int) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).astimezone(UTC).isoformat()
+    except ValueError:
+        raise UsageInputError(label, f"is not an RFC 3339 instant: {value!r}", row=row, column="starting_at") from None
+
+
+def _anthropic_key(bucket: dict[str, Any], result: dict[str, Any], label: str, row: int) -> _Key:
+    """What a cost result and a usage result share: the bucket, model, tier, context window, workspace."""
+    return (_day(bucket["starting_at"], label, row), result.get("model"), result.get("service_tier"),
+            result.get("context_window"), result.get("workspace_id"))
+
+
+def _anthropic_costs(buckets: list[Any], label: str) -> dict[_Key, tuple[str, dict[str, list[Decimal]]]]:
+    """The token costs of a cost report's results, by key: (currency, amounts per line kind)."""
+    costs: dict[_Key, tuple[str, dict[str, list[Decimal]]]] = {}
+    for b, bucket in enumerate(buckets, 1):
+        for result in bucket.get("results") or []:
+            if not isinstance(result, dict) or "amount" not in result:
+                continue
+            if result.get("cost_type") not in (None, "tokens"):
+                continue  # web search, code execution: not token usage, not priced here
+            token_type, model = result.get("token_type"), result.get("model")
+            if token_type is None or model is None:
+                raise UsageInputError(label, "a cost report result has no model or token_type: export the cost "
+                                      "report grouped by description (group_by[]=description)", row=b)
+            kind = ANTHROPIC_TOKEN_KINDS.get(token_type)
+            if kind is None:
+                raise UsageInputError(label, f"unknown token_type {token_type!r} (known: "
+                                      f"{', '.join(ANTHROPIC_TOKEN_KINDS)})", row=b, column="token_type")
+            currency = str(result.get("currency") or "USD")
+            try:
+                amount = from_minor_units(str(result["amount"]), currency)
+            except ValueError as exc:
+                raise UsageInputError(label, str(exc), row=b, column="amount") from None
+            key = _anthropic_key(bucket, result, label, b)
+            known, kinds = costs.setdefault(key, (currency, {}))
+            if known != currency:
+                raise UsageInputError(label, f"bills one bucket in {known} and {currency}", row=b, column="currency")
+            kinds.setdefault(kind, []).append(amount)
+    return costs
+
+
+def _billed_rows(rows: list[Row], currency: str, kinds: dict[str, list[Decimal]]) -> None:
+    """Share a bucket's billed amount of each kind over its rows by their tokens of that kind (exact sums)."""
+    def tokens(row: Row, kind: str) -> int:
+        if kind == "input":
+            count = row["input_tokens"] - row["cached_input_tokens"] - row["cache_write_tokens"] - row["cache_write_1h_tokens"]
+        else:
+            count = row[_KIND_TOKENS[kind]]
+        return int(count) * int(row["requests"])
+
+    per_row: list[list[Decimal]] = [[] for _ in rows]
+    for kind in ANTHROPIC_TOKEN_KINDS.values():
+        shares = apportion(total(kinds.get(kind, [])), [tokens(row, kind) for row in rows])
+        for row, share, mine in zip(rows, shares, per_row, strict=True):
+            row[f"reported_{kind}_cost"] = plain(share)
+            mine.append(share)
+    for row, mine in zip(rows, per_row, strict=True):
+        row["reported_cost"] = plain(total(mine))
+        row["reported_currency"] = currency
+
+
 def import_anthropic(path: Path, label: str) -> pa.Table:
     rows: list[Row] = []
     buckets: list[Any] = []
@@ -171,7 +263,12 @@ def import_anthropic(path: Path, label: str) -> pa.Table:
     for b, bucket in enumerate(buckets, 1):
         if not isinstance(bucket, dict) or "starting_at" not in bucket:
             raise UsageInputError(label, "an Anthropic usage bucket needs starting_at", row=b)
+    costs = _anthropic_costs(buckets, label)
+    matched: set[_Key] = set()
+    for b, bucket in enumerate(buckets, 1):
         for r, result in enumerate(bucket.get("results") or [], 1):
+            if isinstance(result, dict) and "amount" in result:
+                continue  # a cost report's result: matched to its usage below
             creation = result.get("cache_creation") or {}
             uncached = _int(result.get("uncached_input_tokens"), label, b, "uncached_input_tokens")
             read = _int(result.get("cache_read_input_tokens"), label, b, "cache_read_input_tokens")
@@ -195,7 +292,24 @@ def import_anthropic(path: Path, label: str) -> pa.Table:
                 "service_tier": result.get("service_tier"),
                 "context_window": result.get("context_window"),
             }
-            rows.extend(_bucket_rows(common, totals, requests, f"bucket {b} result {r}"))
+            split = list(_bucket_rows(common, totals, requests, f"bucket {b} result {r}"))
+            key = _anthropic_key(bucket, result, label, b) if costs else None
+            if key is not None and key in costs:
+                if key in matched:
+                    raise UsageInputError(label, "two usage results share one cost report line (same day, model, "
+                                          "service tier, context window and workspace): export the usage report "
+                                          "with 1d buckets grouped by model, service_tier, context_window and "
+                                          "workspace_id only (not api_key_id)", row=b)
+                matched.add(key)
+                currency, kinds = costs[key]
+                _billed_rows(split, currency, kinds)
+            rows.extend(split)
+    for key, (_currency, kinds) in costs.items():
+        if key not in matched and any(a != 0 for amounts in kinds.values() for a in amounts):
+            day, model, tier, window, workspace = key
+            raise UsageInputError(label, f"the cost report bills {model} ({tier}, {window}, workspace "
+                                  f"{workspace}) on {day} but the usage report has no such usage: export both "
+                                  "for the same days, with 1d buckets and the same grouping")
     return _table(rows, label)
 
 

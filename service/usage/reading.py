@@ -10,6 +10,9 @@ The canonical row: ``model``, ``at`` (a timestamp with an offset; one without is
 per request (``input_tokens`` is the whole prompt, ``cached_input_tokens``, ``cache_write_tokens``
 and ``cache_write_1h_tokens`` are parts of it, ``output_tokens`` includes reasoning), ``requests``
 (default 1), ``batch`` (default false); optional ``id``, ``reported_cost``, ``reported_currency``.
+Optional too: what was billed per line kind, ``reported_input_cost``, ``reported_cached_input_cost``,
+``reported_cache_write_cost``, ``reported_cache_write_1h_cost``, ``reported_output_cost`` (read as
+``reported_cost`` is), each reconciled against the row's amount of that kind.
 Empty counts take their defaults (0, ``requests`` 1). Every other column passes through unchanged.
 """
 
@@ -29,7 +32,14 @@ from service.usage.errors import UsageInputError
 
 COUNT_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens",
                  "output_tokens", "requests")
-CANONICAL_COLUMNS = ("model", "at", *COUNT_COLUMNS, "batch", "id", "reported_cost", "reported_currency")
+#: What the provider billed per line kind, when the export says (``reported_input_cost`` ...): each
+#: is reconciled against the row's amount of that kind (``input_amount`` ...).
+LINE_KINDS = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
+REPORTED_KIND_COLUMNS = {kind: f"reported_{kind}_cost" for kind in LINE_KINDS}
+#: The per-kind variance columns of the priced rows (``input_variance`` ...).
+KIND_VARIANCE_COLUMNS = {kind: f"{kind}_variance" for kind in LINE_KINDS}
+CANONICAL_COLUMNS = ("model", "at", *COUNT_COLUMNS, "batch", "id", "reported_cost", "reported_currency",
+                     *REPORTED_KIND_COLUMNS.values())
 REQUIRED_COLUMNS = ("model", "at")
 #: reported_cost is read to this many places (a gateway's float spend has ~17 significant digits).
 REPORTED_SCALE = 18
@@ -50,6 +60,8 @@ class InputInfo:
     reported: bool
     reported_currency: bool
     id_column: str | None
+    #: The line kinds whose billed amount the input gives (``reported_<kind>_cost``), in LINE_KINDS order.
+    reported_kinds: tuple[str, ...] = ()
 
 
 def quote_ident(name: str) -> str:
@@ -89,7 +101,8 @@ def open_input(con: duckdb.DuckDBPyConnection, label: str, raw_sql: str, columns
     types = {str(row[0]): str(row[1]) for row in described}
     own = tuple(name for name in types if name != "q_row_no")
     for name in own:
-        if name in PRICED_COLUMNS or name == "variance" or name.startswith("q_"):
+        if (name in PRICED_COLUMNS or name == "variance" or name in KIND_VARIANCE_COLUMNS.values()
+                or name.startswith("q_")):
             raise UsageInputError(label, "clashes with an output column (or the reserved q_ prefix): rename it "
                                   "in the file", column=name)
     for canonical, source in columns.items():
@@ -161,28 +174,34 @@ def open_input(con: duckdb.DuckDBPyConnection, label: str, raw_sql: str, columns
         parts.append(f"epoch_us(CAST({text} AS TIMESTAMPTZ)) AS q_at_us")
     else:
         raise UsageInputError(label, f"is {at_kind}: at must be a timestamp", column=at_source)
-    reported = "reported_cost" in present
-    if reported:
-        source = present["reported_cost"]
-        ident = quote_ident(source)
-        text = f"NULLIF(TRIM(CAST({ident} AS VARCHAR)), '')"
-        if types[source] in ("DOUBLE", "FLOAT", "REAL"):
-            # A float export: its shortest repr is what the gateway showed; read that text exactly.
-            text = f"NULLIF(TRIM(CAST({ident} AS VARCHAR)), '')"
+    def amount(canonical: str) -> None:
+        source = present[canonical]
+        # A float export is read from its shortest text (what the gateway showed), exactly.
+        text = f"NULLIF(TRIM(CAST({quote_ident(source)} AS VARCHAR)), '')"
         fail_at(f"{text} IS NOT NULL AND TRY_CAST({text} AS DECIMAL(38,{REPORTED_SCALE})) IS NULL", source,
                 "is not a decimal amount")
-        parts.append(f"CAST({text} AS DECIMAL(38,{REPORTED_SCALE})) AS q_reported_cost")
+        parts.append(f"CAST({text} AS DECIMAL(38,{REPORTED_SCALE})) AS q_{canonical}")
+
+    reported = "reported_cost" in present
+    if reported:
+        amount("reported_cost")
+    reported_kinds = tuple(kind for kind, column in REPORTED_KIND_COLUMNS.items() if column in present)
+    for kind in reported_kinds:
+        amount(REPORTED_KIND_COLUMNS[kind])
     reported_currency = "reported_currency" in present
     if reported_currency:
         parts.append(f"UPPER(TRIM(CAST({quote_ident(present['reported_currency'])} AS VARCHAR))) "
                      "AS q_reported_currency")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW usage_input AS SELECT usage_raw.*, {', '.join(parts)} FROM usage_raw")
+    # ``usage_canonical`` is the input as read; ``usage_input`` (what the engines price) is the same,
+    # until a repricing swaps the model of every row (``service.usage.run``).
+    con.execute(f"CREATE OR REPLACE TEMP VIEW usage_canonical AS SELECT usage_raw.*, {', '.join(parts)} FROM usage_raw")
+    con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS SELECT * FROM usage_canonical")
     try:
         rows, first, last = con.execute("SELECT count(*), min(q_at_us), max(q_at_us) FROM usage_input").fetchall()[0]
     except duckdb.Error as exc:
         raise UsageInputError(label, f"cannot be read ({_first_line(exc)})") from None
     return InputInfo(columns=own, rows=int(rows), first_us=first, last_us=last, reported=reported,
-                     reported_currency=reported_currency, id_column=id_column)
+                     reported_currency=reported_currency, id_column=id_column, reported_kinds=reported_kinds)
 
 
 def _first_line(exc: BaseException) -> str:

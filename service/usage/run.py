@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -13,14 +14,32 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import msgspec
 
 from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
-from pricing.usage_tables import compile_tables, plain
+from pricing.usage_tables import PriceTables, compile_tables, plain
 from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
-from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
-from service.usage.summary import Outlier, Reconciliation, Totals, UsageSummary
+from service.usage.options import check_currency, check_reprice_on
+from service.usage.reading import (
+    KIND_VARIANCE_COLUMNS,
+    REPORTED_KIND_COLUMNS,
+    InputInfo,
+    open_input,
+    quote_ident,
+    raw_relation_sql,
+)
+from service.usage.summary import (
+    KindOutlier,
+    KindReconciliation,
+    Outlier,
+    Reconciliation,
+    RepriceComparison,
+    Repriced,
+    Totals,
+    UsageSummary,
+)
 
 ENGINES = ("duckdb", "spark", "python")
 #: Canonical formats DuckDB reads directly, then the importers' formats.
@@ -53,6 +72,12 @@ class UsageJob:
     label: str | None = None
     #: Fail (``UnpricedRowsError``, nothing written) if any row cannot be priced.
     strict: bool = False
+    #: Price in this price list (ISO 4217, e.g. "CNY"); None: each model's first-listed currency.
+    #: A row whose model has no list in it gets the error ``no_price_in_currency``.
+    currency: str | None = None
+    #: Models to price the same usage on as well (same counts, instants, batch flags): the summary's
+    #: ``repriced``, one entry per model. Each costs one more pass of the engine over the input.
+    reprice_on: tuple[str, ...] = ()
 
 
 def detect_format(path: Path) -> str:
@@ -86,6 +111,8 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     if not job.source.is_file():
         raise UsageInputError(label, "no such file")
     out_fmt = output_format(job.out) if job.out is not None else None
+    check_currency(job.currency, catalog)
+    check_reprice_on(job.reprice_on, catalog)
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
@@ -107,7 +134,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         first = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.first_us or 0)
         last = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.last_us or 0)
         try:
-            tables = compile_tables(catalog, first, last)
+            tables = compile_tables(catalog, first, last, job.currency)
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
         priced = work / "priced.parquet"
@@ -128,10 +155,58 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
             _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, rows, info, job.out, out_fmt, by_row_no=by_row_no)
-        return summarize(con, view, info, job, catalog.digest)
+        summary = summarize(con, view, info, job, catalog.digest)
+        if not job.reprice_on:
+            return summary
+        repriced = [reprice(con, job, catalog, tables, info, view, index, work)
+                    for index in range(len(job.reprice_on))]
+        return msgspec.structs.replace(summary, repriced=repriced)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def reprice(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tables: PriceTables, info: InputInfo,
+            original: str, index: int, work: Path) -> Repriced:
+    """The usage priced again with every row's model swapped for ``job.reprice_on[index]``, on the
+    job's engine (keeping only the input columns the groups need), summarized against ``original``."""
+    name = job.reprice_on[index]
+    model = catalog.model(name)
+    key = f"{model.provider}/{model.id}".replace("'", "''")
+    kept = [c for c in info.columns if c in job.group_by]
+    con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS "
+                f"SELECT * REPLACE (CAST('{key}' AS VARCHAR) AS q_model) FROM usage_canonical")
+    try:
+        path = work / f"repriced_{index}.parquet"
+        view = f"read_parquet('{_escape(path)}')"
+        if job.engine == "duckdb":
+            view = engines.run_duckdb(con, tables, kept, f"repriced_{index}", ordered=False).table
+        elif job.engine == "spark":
+            engines.run_spark(con, tables, kept, path, job.spark_session or engines.spark_session(job.spark_master))
+        else:
+            engines.run_python(con, catalog, tables, kept, path)
+    finally:
+        con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS SELECT * FROM usage_canonical")
+    return _repriced(con, original, view, info, job, name, model.provider, model.id)
+
+
+def _repriced(con: duckdb.DuckDBPyConnection, original: str, view: str, info: InputInfo, job: UsageJob,
+              name: str, provider: str, model_id: str) -> Repriced:
+    """The summary of ``view`` (the usage priced on another model) and its comparison with ``original``."""
+    plain_info = dataclasses.replace(info, reported=False, reported_currency=False, reported_kinds=())
+    errors = dict(con.execute(f"SELECT error, count(*) FROM {view} WHERE error IS NOT NULL GROUP BY error "
+                              "ORDER BY error").fetchall())
+    unpriced = sum(errors.values())
+    compared = [RepriceComparison(currency=c, rows=int(n), original=plain(a), repriced=plain(b), difference=plain(d))
+                for c, n, a, b, d in con.execute(
+                    f"SELECT o.currency, count(*), sum(o.total), sum(r.total), sum(r.total) - sum(o.total) "
+                    f"FROM {original} AS o JOIN {view} AS r ON o.q_row_no = r.q_row_no "
+                    "WHERE o.error IS NULL AND r.error IS NULL AND o.currency = r.currency "
+                    "GROUP BY o.currency ORDER BY o.currency").fetchall()]
+    return Repriced(model=name, provider=provider, model_id=model_id, priced=info.rows - unpriced,
+                    unpriced=unpriced, errors=errors, totals=_totals(con, view, plain_info, ()),
+                    groups=_totals(con, view, plain_info, job.group_by) if job.group_by else [],
+                    compared=compared)
 
 
 def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:
@@ -150,21 +225,30 @@ def _escape(path: Path) -> str:
 
 
 def output_select(info: InputInfo, *, money_as_text: bool) -> str:
-    """The output's columns: every input column, the priced columns, and ``variance`` if reconciling."""
+    """The output's columns: every input column, the priced columns, and ``variance`` if reconciling
+    (then ``<kind>_variance`` for each line kind the input reports)."""
     cols = [quote_ident(c) for c in info.columns]
     for name in ("provider", "model_id", "currency", *AMOUNT_COLUMNS, "period_from", "window", "tier",
                  "catalog_digest", "error"):
         ident = quote_ident(name)
         cols.append(f"CAST({ident} AS VARCHAR) AS {ident}" if money_as_text and name in AMOUNT_COLUMNS else ident)
-    if info.reported:
-        variance = _variance_sql(info)
-        cols.append(f"CAST({variance} AS VARCHAR) AS variance" if money_as_text else f"{variance} AS variance")
+    variances = [("variance", _variance_sql(info))] if info.reported else []
+    variances += [(KIND_VARIANCE_COLUMNS[k], _kind_variance_sql(info, k)) for k in info.reported_kinds]
+    for name, variance in variances:
+        cols.append(f"CAST({variance} AS VARCHAR) AS {name}" if money_as_text else f"{variance} AS {name}")
     return ", ".join(cols)
 
 
 def _variance_sql(info: InputInfo) -> str:
     same = "AND q_reported_currency = currency" if info.reported_currency else ""
     return f"CASE WHEN error IS NULL AND q_reported_cost IS NOT NULL {same} THEN total - q_reported_cost END"
+
+
+def _kind_variance_sql(info: InputInfo, kind: str) -> str:
+    """``<kind>_amount - reported_<kind>_cost`` of a priced row that has both, in the same currency."""
+    same = "AND q_reported_currency = currency" if info.reported_currency else ""
+    reported = f"q_{REPORTED_KIND_COLUMNS[kind]}"
+    return f"CASE WHEN error IS NULL AND {reported} IS NOT NULL {same} THEN {kind}_amount - {reported} END"
 
 
 def write_rows(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, out: Path, fmt: str,
@@ -192,24 +276,41 @@ def summarize(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, job: U
     unpriced = sum(errors.values())
     totals = _totals(con, view, info, ())
     groups = _totals(con, view, info, job.group_by) if job.group_by else []
-    reconciliation = None
-    if info.reported:
-        variance = _variance_sql(info)
-        tolerance = _decimal_literal(job.tolerance)
-        compared = con.execute(f"SELECT count(*) FROM {view} WHERE ({variance}) IS NOT NULL").fetchall()[0]
-        over_sql = f"FROM {view} WHERE abs({variance}) > {tolerance}"
-        over = con.execute(f"SELECT count(*) {over_sql}").fetchall()[0]
-        ident = f"CAST({quote_ident(info.id_column)} AS VARCHAR)" if info.id_column else "NULL"
-        outliers = [Outlier(row=int(r) + 1, id=i, total=plain(t), reported_cost=plain(rc), variance=plain(v))
-                    for r, i, t, rc, v in con.execute(
-                        f"SELECT q_row_no, {ident}, total, q_reported_cost, {variance} {over_sql} "
-                        f"ORDER BY q_row_no LIMIT {_OUTLIERS}").fetchall()]
-        reconciliation = Reconciliation(tolerance=plain(job.tolerance), compared=int(compared[0]) if compared else 0,
-                                        over_tolerance=int(over[0]) if over else 0, outliers=outliers)
+    reconciliation = _reconcile(con, view, info, job.tolerance) if info.reported or info.reported_kinds else None
     return UsageSummary(rows=info.rows, priced=info.rows - unpriced, unpriced=unpriced, errors=errors,
                         totals=totals, groups=groups, group_by=list(job.group_by), reconciliation=reconciliation,
-                        engine=job.engine, catalog_digest=digest,
+                        engine=job.engine, catalog_digest=digest, currency=job.currency,
                         as_of=None if job.as_of is None else job.as_of.isoformat())
+
+
+def _reconcile(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, tolerance: Decimal) -> Reconciliation:
+    """Rows compared, rows beyond ``tolerance`` and the first of them: for the total, and per line kind."""
+    limit = _decimal_literal(tolerance)
+    ident = f"CAST({quote_ident(info.id_column)} AS VARCHAR)" if info.id_column else "NULL"
+
+    def compare(variance: str, amount: str, reported: str) -> tuple[int, int, list[tuple[Any, ...]]]:
+        compared, over = con.execute(f"SELECT count({variance}), count(*) FILTER (WHERE abs({variance}) > {limit}) "
+                                     f"FROM {view}").fetchall()[0]
+        first = con.execute(f"SELECT q_row_no, {ident}, {amount}, {reported}, {variance} FROM {view} "
+                            f"WHERE abs({variance}) > {limit} ORDER BY q_row_no LIMIT {_OUTLIERS}").fetchall()
+        return int(compared), int(over), first
+
+    compared = over = 0
+    outliers: list[Outlier] = []
+    if info.reported:
+        compared, over, first = compare(_variance_sql(info), "total", "q_reported_cost")
+        outliers = [Outlier(row=int(r) + 1, id=i, total=plain(t), reported_cost=plain(rc), variance=plain(v))
+                    for r, i, t, rc, v in first]
+    by_kind = []
+    for kind in info.reported_kinds:
+        column = REPORTED_KIND_COLUMNS[kind]
+        n, beyond, first = compare(_kind_variance_sql(info, kind), f"{kind}_amount", f"q_{column}")
+        by_kind.append(KindReconciliation(
+            kind=kind, column=column, compared=n, over_tolerance=beyond,
+            outliers=[KindOutlier(row=int(r) + 1, id=i, amount=plain(a), reported=plain(rc), variance=plain(v))
+                      for r, i, a, rc, v in first]))
+    return Reconciliation(tolerance=plain(tolerance), compared=compared, over_tolerance=over, outliers=outliers,
+                          by_kind=by_kind)
 
 
 def _maybe(value: Decimal | None) -> str | None:
@@ -229,7 +330,14 @@ def _totals(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, keys: Se
         else:
             key_sql.append(f"CAST({quote_ident(key)} AS VARCHAR)")
     sums = ", ".join(f"sum({quote_ident(c)})" for c in AMOUNT_COLUMNS)
-    reported = ("sum(q_reported_cost), sum(" + _variance_sql(info) + ")") if info.reported else "NULL, NULL"
+    # What was billed is summed over the rows compared (billed in the row's currency), as the variance is.
+    same = "AND q_reported_currency = currency" if info.reported_currency else ""
+    reported = (f"sum(CASE WHEN q_reported_cost IS NOT NULL {same} THEN q_reported_cost END), "
+                f"sum({_variance_sql(info)})") if info.reported else "NULL, NULL"
+    for kind in info.reported_kinds:
+        column = f"q_{REPORTED_KIND_COLUMNS[kind]}"
+        reported += (f", sum(CASE WHEN {column} IS NOT NULL {same} THEN {column} END), "
+                     f"sum({_kind_variance_sql(info, kind)})")
     selected = ", ".join([*key_sql, "currency"])
     group = ", ".join(str(i + 1) for i in range(len(key_sql) + 1))
     rows = con.execute(
@@ -240,9 +348,15 @@ def _totals(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, keys: Se
     for row in rows:
         values = dict(zip(keys, row[:n], strict=True))
         a = row[n + 2:n + 8]
+        kinds = row[n + 10:]
+        by_kind = None if not info.reported_kinds else {
+            kind: _maybe(kinds[2 * i]) for i, kind in enumerate(info.reported_kinds)}
+        variance_by_kind = None if not info.reported_kinds else {
+            kind: _maybe(kinds[2 * i + 1]) for i, kind in enumerate(info.reported_kinds)}
         out.append(Totals(keys=values, currency=row[n], rows=int(row[n + 1]),
                           input_amount=plain(a[0]), cached_input_amount=plain(a[1]),
                           cache_write_amount=plain(a[2]), cache_write_1h_amount=plain(a[3]),
                           output_amount=plain(a[4]), total=plain(a[5]),
-                          reported_cost=_maybe(row[n + 8]), variance=_maybe(row[n + 9])))
+                          reported_cost=_maybe(row[n + 8]), variance=_maybe(row[n + 9]),
+                          reported_by_kind=by_kind, variance_by_kind=variance_by_kind))
     return out

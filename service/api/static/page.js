@@ -637,8 +637,14 @@ function mountUsage(card) {
     el("label", {for: "usage-file", text: "Usage file (drop it here or choose it)"}), input,
     el("small", {id: "usage-hint", text: "CSV, JSON Lines or Parquet, one row per workload (model, at, the token counts, requests, batch). Priced on the service, at each row's own instant."}),
     el("output", {class: "error", id: "usage-error", for: "usage-file", role: "alert"}));
-  card.append(drop, el("div", {id: "usage"}));
+  // Optional: the same usage priced on other models too (POST /v1/usage?reprice_on=).
+  const reprice = el("div", {class: "field", id: "usage-reprice-field"},
+    el("label", {for: "usage-reprice", text: "Also price it on (models, comma-separated; optional)"}),
+    el("input", {id: "usage-reprice", name: "usage-reprice", placeholder: "deepseek-chat, claude-sonnet-4",
+                 "aria-describedby": "usage-error"}));
+  card.append(drop, reprice, el("div", {id: "usage"}));
   input.addEventListener("change", () => { if (input.files.length) priceUsage(input.files[0]); });
+  reprice.querySelector("input").addEventListener("change", () => { if (usageFile) priceUsage(usageFile); });
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", (event) => {
@@ -648,7 +654,10 @@ function mountUsage(card) {
   });
 }
 
+let usageFile = null;
+
 async function priceUsage(file) {
+  usageFile = file;
   const mine = ++usageGeneration;
   $("usage-error").textContent = "";
   $("usage-drop").classList.remove("invalid");
@@ -661,7 +670,9 @@ async function priceUsage(file) {
   $("usage").replaceChildren(el("p", {class: "meta", text: `Pricing ${file.name}…`}));
   let response, answer;
   try {
-    response = await fetch("/v1/usage", {method: "POST", headers: {"content-type": type, accept: "application/json"}, body: file});
+    const others = $("usage-reprice").value.split(",").map((m) => m.trim()).filter(Boolean).join(",");
+    const url = others ? `/v1/usage?reprice_on=${encodeURIComponent(others)}` : "/v1/usage";
+    response = await fetch(url, {method: "POST", headers: {"content-type": type, accept: "application/json"}, body: file});
     answer = parseExact(await response.text());
   } catch (error) {
     if (mine === usageGeneration) { $("usage").replaceChildren(); $("usage-error").textContent = `The service did not answer: ${error.message}`; }
@@ -701,7 +712,27 @@ function drawUsage(name, summary) {
     notes.push(el("p", {class: "meta", id: "usage-reconciliation",
       text: `Against reported_cost: ${rec.compared} rows compared, ${rec.over_tolerance} beyond ${money(rec.tolerance)}.`}));
   }
-  $("usage").replaceChildren(counts, reasons, table, ...notes);
+  $("usage").replaceChildren(counts, reasons, table, ...notes, ...repricedTable(summary.repriced || []));
+}
+
+// What the same usage would have cost on each other model, over the rows priced both ways.
+function repricedTable(repriced) {
+  if (!repriced.length) return [];
+  const cell = (cls, text) => el("td", {class: cls, text});
+  const rows = repriced.flatMap((r) => {
+    const unpriced = Object.entries(r.errors).map(([reason, n]) => `${reason}: ${n}`).join(", ") || "none";
+    const compared = r.compared.length ? r.compared : [null];
+    return compared.map((c) => el("tr", {"data-model": `${r.provider}/${r.model_id}`, "data-currency": c ? c.currency : ""},
+      cell("model", `${r.provider}/${r.model_id}`), cell("currency", c ? c.currency : "—"),
+      cell("num rows", c ? c.rows : 0), cell("num original", c ? money(c.original) : "—"),
+      cell("num repriced", c ? money(c.repriced) : "—"), cell("num difference", c ? money(c.difference) : "—"),
+      cell("unpriced", unpriced)));
+  });
+  return [el("table", {id: "usage-repriced"},
+    el("caption", {text: "The same usage on other models (same counts, instants and batch flags), over the rows priced both ways"}),
+    el("thead", {}, el("tr", {}, ...["model", "currency", "rows", "as it ran", "on that model", "difference", "not priced there"]
+      .map((label, i) => el("th", {class: i >= 2 && i <= 5 ? "num" : "", text: label})))),
+    el("tbody", {}, ...rows))];
 }
 
 // -- the model picker --------------------------------------------------------------------------------
