@@ -21,6 +21,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pricing import Catalog, Workload
+from pricing.bounds import EARLIEST, LATEST
 from service.api import openapi
 from service.api.problems import problem
 from service.usage.errors import UsageInputError
@@ -126,6 +127,9 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
             raise problem(400, "invalid_request", "as_of must have an offset, e.g. 2025-01-31T12:00:00Z",
                           field="as_of")
+        if as_of is not None and not EARLIEST <= as_of <= LATEST:
+            raise problem(400, "invalid_request", f"as_of {as_of.isoformat()} is too far from today to price: "
+                          "use an instant between the years 0002 and 9998", field="as_of")
         if not body:
             raise problem(400, "empty_body", "the request body is empty; send the usage file")
         rows_type = _row_type(request.headers.get("accept"))

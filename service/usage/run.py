@@ -16,7 +16,7 @@ import duckdb
 
 from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
-from pricing.usage_tables import compile_tables, plain
+from pricing.usage_tables import compile_tables, epoch_us, plain
 from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
@@ -31,6 +31,9 @@ TIME_KEYS = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m", "year":
 _OUTLIERS = 20
 #: DuckDB's memory for one run (the rest spills to the work folder); ``INFERENCE_COST_USAGE_MEMORY``.
 MEMORY_LIMIT = os.environ.get("INFERENCE_COST_USAGE_MEMORY", "2GB")
+#: How far past the catalog's first price (or the first row) a usage file's instants may reach.
+MAX_PRICED_YEARS = 30
+MAX_PRICED_SPAN = timedelta(days=365 * MAX_PRICED_YEARS + MAX_PRICED_YEARS // 4)
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
                                       "provider, model_id, currency, window, tier, or hour/day/month/year)")
         first = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.first_us or 0)
         last = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.last_us or 0)
+        _check_range(con, catalog, label, first, last, job.columns.get("at", "at"))
         try:
             tables = compile_tables(catalog, first, last)
         except CatalogError as exc:
@@ -129,6 +133,24 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_range(con: duckdb.DuckDBPyConnection, catalog: Catalog, label: str, first: datetime,
+                 last: datetime, column: str) -> None:
+    """Refuse rows reaching over ``MAX_PRICED_YEARS`` past the catalog's first price, naming the row.
+
+    The price tables hold each day's window spans from the first price on (or the first row) to the
+    last row: a few seconds for a century; a row in the year 9000 would take many minutes and gigabytes.
+    """
+    earliest = min((p.starts for m in catalog.models() for p in m.periods), default=first)
+    begins = max(first, earliest)
+    if last - begins <= MAX_PRICED_SPAN:
+        return
+    row = con.execute(f"SELECT q_row_no FROM usage_input WHERE q_at_us = {epoch_us(last)} "
+                      "ORDER BY q_row_no LIMIT 1").fetchall()
+    raise UsageInputError(label, f"is {last.isoformat()}, over {MAX_PRICED_YEARS} years after "
+                          f"{begins.date().isoformat()} (the first price or row): check the row, or price "
+                          "with --as-of", row=int(row[0][0]) + 1 if row else None, column=column)
 
 
 def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:

@@ -1,0 +1,234 @@
+"""Hostile input beyond the issue's list, found by attacking every endpoint and CLI command of the real
+service: each case a 4xx problem naming the field (or a one-line CLI error, exit 2), never a 500, a
+traceback, a hang or a request that keeps the worker busy after it was answered."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pricing.usage_tables import _winning_spans
+from tests.support import ACME
+from tests.test_service_operations import Service, logging_to_file, stop_quietly
+from tests.test_service_serve import free_port, wait_healthy
+
+ZONED = """
+provider = "zoned"
+
+[[models]]
+id = "night-owl"
+
+[[models.periods]]
+from = 2025-01-01T00:00:00Z
+source = "https://example.com/zoned"
+checked = 2026-11-28
+input = 1
+output = 2
+
+[[models.periods.windows]]
+name = "off-peak"
+timezone = "Asia/Shanghai"
+start = 00:30:00
+end = 08:30:00
+input = 0.5
+output = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder = tmp_path_factory.mktemp("catalog")
+    (folder / "acme.toml").write_text(ACME)
+    (folder / "zoned.toml").write_text(ZONED)
+    log = folder.parent / "service.log"
+    port = free_port()
+    with logging_to_file(log, "--port", str(port), "--catalog", str(folder), "--access-log", "--log-format", "json",
+                         "--request-timeout", "20") as proc:
+        wait_healthy(proc, port)
+        yield Service(proc, port, folder, log)
+        stop_quietly(proc)
+    assert "Traceback" not in log.read_text()
+
+
+def send(port: int, path: str, body: bytes, content_type: str = "application/json",
+         headers: dict[str, str] | None = None, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method="POST",
+                                     headers={"content-type": content_type, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def problem(port: int, path: str, body: bytes | dict[str, Any], content_type: str = "application/json",
+            timeout: float = 60) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    status, headers, data = send(port, path, raw, content_type, timeout=timeout)
+    assert 400 <= status < 500, (path, status, data[:500])
+    assert headers["content-type"] == "application/problem+json"
+    found: dict[str, Any] = json.loads(data)
+    return status, found
+
+
+# -- instants at the ends of the calendar, on the endpoints over time -----------------------------
+
+FAR = ["9999-12-31T00:00:00Z", "9999-12-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z"]
+
+
+@pytest.mark.parametrize("at", FAR)
+def test_projections_budgets_and_plans_refuse_an_instant_at_the_end_of_the_calendar(service: Service,
+                                                                                     at: str) -> None:
+    later = "9999-12-31T23:59:59Z" if at.startswith("9999") else "0001-02-01T00:00:00Z"
+    for path, body, field in [
+        ("/v1/projections", {"model": "night-owl", "from": at, "until": later, "requests": 10, "days": True,
+                             "zone": "Pacific/Kiritimati"}, "$.from"),
+        ("/v1/projections", {"models": ["night-owl", "alpha"], "from": at, "until": later, "requests": 10},
+         "$.from"),
+        ("/v1/budgets", {"model": "night-owl", "amount": "1", "from": at, "requests_per_day": "1"}, "$.from"),
+        ("/v1/budgets", {"model": "night-owl", "amount": "1", "from": at, "requests_per_day": "1",
+                         "cycle": "rolling-30d"}, "$.from"),
+        ("/v1/plans", {"model": "night-owl", "requests": 1, "from": at, "until": later, "max_per_hour": "10"},
+         "$.from"),
+    ]:
+        status, p = problem(service.port, path, body)
+        assert (status, p["code"], p["field"]) == (422, "invalid_request", field), (path, p)
+        assert "too far" in p["detail"]
+
+
+def test_a_budget_whose_cycle_ends_past_the_calendar_names_from(service: Service) -> None:
+    status, p = problem(service.port, "/v1/budgets", {"model": "night-owl", "amount": "1",
+                                                      "from": "9998-12-31T23:00:00Z", "requests_per_day": "1",
+                                                      "zone": "Pacific/Kiritimati"})
+    assert (status, p["field"]) == (422, "$.from") and "cycle ends" in p["detail"]
+
+
+def test_the_last_instants_the_calendar_allows_still_price(service: Service) -> None:
+    status, _, data = send(service.port, "/v1/projections", json.dumps(
+        {"model": "night-owl", "from": "9998-12-01T00:00:00Z", "until": "9998-12-31T23:59:59Z", "requests": 10,
+         "days": True, "zone": "Pacific/Kiritimati"}).encode())
+    assert status == 200, data[:300]
+    assert json.loads(data)["exact"] is True
+
+
+# -- usage files: instants DuckDB reads but Python and the engine do not ---------------------------
+
+CSV = "text/csv"
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59Z", "10000-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00",
+                                "99999-01-01T00:00:00Z"])
+def test_a_usage_row_past_the_calendar_is_a_422_naming_row_and_column(service: Service, at: str) -> None:
+    body = f"model,at\nalpha,2025-06-02T12:00:00Z\nnight-owl,{at}\n".encode()
+    status, p = problem(service.port, "/v1/usage", body, CSV)
+    assert (status, p["field"], p["index"]) == (422, "at", 2), p
+    assert "between the years 0002 and 9998" in p["detail"]
+
+
+def test_usage_as_of_past_the_calendar_is_a_400_naming_as_of(service: Service) -> None:
+    for as_of in ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00%2B14:00"):
+        status, p = problem(service.port, f"/v1/usage?as_of={as_of}", b"model,at\nalpha,2025-06-02T12:00:00Z\n", CSV)
+        assert (status, p["field"]) == (400, "as_of") and "too far" in p["detail"]
+
+
+def test_two_usage_rows_millennia_apart_are_refused_at_once(service: Service) -> None:
+    """The price tables cover each day between the first price and the last row: a row in 9990 took the
+    worker minutes (and the request's answer came long before)."""
+    started = time.monotonic()
+    status, p = problem(service.port, "/v1/usage",
+                        b"model,at\nnight-owl,2025-06-02T12:00:00Z\nnight-owl,9990-01-01T00:00:00Z\n", CSV)
+    assert time.monotonic() - started < 5
+    assert (status, p["field"], p["index"]) == (422, "at", 2) and "30 years" in p["detail"]
+
+
+def test_a_decade_of_usage_on_a_zoned_window_prices_within_seconds(service: Service) -> None:
+    started = time.monotonic()
+    status, _, data = send(service.port, "/v1/usage",
+                           b"model,at,input_tokens\nnight-owl,2025-01-01T01:00:00Z,1000\n"
+                           b"night-owl,2034-12-31T01:00:00Z,1000\n", CSV)
+    assert status == 200, data[:300]
+    assert time.monotonic() - started < 8
+    summary = json.loads(data)
+    assert summary["priced"] == 2
+    # 01:00 UTC is 09:00 in Shanghai, after the window: the full rate, 1,000 tokens at 1 a million each.
+    assert summary["totals"][0]["input_amount"] == "0.00200000"
+
+
+def test_rows_at_the_edges_of_the_calendar_price_if_no_window_reaches_them(service: Service) -> None:
+    status, _, data = send(service.port, "/v1/usage",
+                           b"model,at\nalpha,0002-01-01T00:00:00Z\nalpha,2026-01-01T00:00:00Z\n", CSV)
+    assert status == 200, data[:300]
+    assert json.loads(data)["rows"] == 2
+
+
+# -- the window spans of the price tables: linear now, and the same as before ----------------------
+
+
+def _reference_winning_spans(windows: list[tuple[int, list[tuple[int, int]]]]) -> list[tuple[int, int, int]]:
+    """The quadratic version this replaced: every piece tested against every span."""
+    bounds = sorted({b for _, spans in windows for span in spans for b in span})
+    out: list[tuple[int, int, int]] = []
+    for lo, hi in itertools.pairwise(bounds):
+        for index, spans in windows:
+            if any(a <= lo and hi <= b for a, b in spans):
+                if out and out[-1][1] == lo and out[-1][2] == index:
+                    out[-1] = (out[-1][0], hi, index)
+                else:
+                    out.append((lo, hi, index))
+                break
+    return out
+
+
+_span = st.tuples(st.integers(0, 200), st.integers(1, 40)).map(lambda t: (t[0], t[0] + t[1]))
+
+
+@given(st.lists(st.lists(_span, max_size=12), min_size=1, max_size=4))
+def test_winning_spans_equal_the_quadratic_reference(span_lists: list[list[tuple[int, int]]]) -> None:
+    windows = list(enumerate(span_lists))
+    assert _winning_spans(windows) == _reference_winning_spans(windows)
+
+
+# -- the CLI -----------------------------------------------------------------------------------------
+
+
+def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "service.cli", *argv], capture_output=True, text=True,
+                          timeout=120, cwd=cwd)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    for word in words:
+        assert word in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["project", "night-owl", "--from", "9999-12-01T00:00:00Z", "--until", "9999-12-31T00:00:00Z", "--requests", "10"],
+    ["budget", "night-owl", "--amount", "1", "--from", "9999-12-31T00:00:00Z", "--per-day", "1"],
+    ["plan", "night-owl", "--requests", "1", "--from", "9999-12-01T00:00:00Z", "--until", "9999-12-31T00:00:00Z",
+     "--max-per-hour", "10"],
+])
+def test_the_cli_refuses_an_instant_at_the_end_of_the_calendar_in_one_line(tmp_path: Path, argv: list[str]) -> None:
+    (tmp_path / "zoned.toml").write_text(ZONED)
+    one_line_error(cli(*argv, "--catalog", str(tmp_path)), "too far")
+
+
+def test_usage_price_refuses_rows_and_as_of_past_the_calendar_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "far.csv").write_text("model,at\no1,10000-01-01T00:00:00Z\n")
+    one_line_error(cli("usage", "price", str(tmp_path / "far.csv")), "row 1", "'at'", "0002 and 9998")
+    (tmp_path / "ok.csv").write_text("model,at\no1,2025-01-01T00:00:00Z\n")
+    one_line_error(cli("usage", "price", str(tmp_path / "ok.csv"), "--as-of", "9999-12-31T23:59:59Z"),
+                   "--as-of", "too far")
