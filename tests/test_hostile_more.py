@@ -232,3 +232,89 @@ def test_usage_price_refuses_rows_and_as_of_past_the_calendar_in_one_line(tmp_pa
     (tmp_path / "ok.csv").write_text("model,at\no1,2025-01-01T00:00:00Z\n")
     one_line_error(cli("usage", "price", str(tmp_path / "ok.csv"), "--as-of", "9999-12-31T23:59:59Z"),
                    "--as-of", "too far")
+
+
+# -- usage files: wide ones, and exports of the wrong shape -------------------------------------------
+
+JSONL = "application/x-ndjson"
+
+
+def _wide_csv(columns: int, delimiter: bytes = b",", header_too: bool = True) -> bytes:
+    names = delimiter.join(b"c%d" % i for i in range(columns))
+    if header_too:
+        return b"model" + delimiter + b"at" + delimiter + names + b"\n"
+    return b"model,at\n" + names + b"\n"  # DuckDB takes its columns from the widest rows too
+
+
+@pytest.mark.parametrize("body", [
+    _wide_csv(100_000), _wide_csv(100_000, b";"), _wide_csv(100_000, b"\t"), _wide_csv(100_000, header_too=False),
+    # Quoted newlines: no physical line is wide, the record is.
+    b"model,at\n" + b",".join(b'"a\nb"' if i % 100 == 0 else b"c%d" % i for i in range(100_000)) + b"\n",
+])
+def test_a_csv_of_100000_columns_is_refused_at_once(service: Service, body: bytes) -> None:
+    """It took DuckDB three minutes of CPU and 1.8 GB to describe."""
+    started = time.monotonic()
+    status, p = problem(service.port, "/v1/usage", body, CSV)
+    assert time.monotonic() - started < 5
+    assert status == 422 and "over 250 columns" in p["detail"], p
+
+
+@pytest.mark.parametrize("body", [
+    b'{"model":"o1","at":"2025-06-01T00:00:00Z",' + b",".join(b'"k%d":1' % i for i in range(50_000)) + b"}\n",
+    b"".join(b'{"model":"o1","at":"2025-06-01T00:00:00Z","k%d":1}\n' % i for i in range(300)),
+])
+def test_json_lines_of_too_many_keys_are_refused_at_once(service: Service, body: bytes) -> None:
+    started = time.monotonic()
+    status, p = problem(service.port, "/v1/usage", body, JSONL)
+    assert time.monotonic() - started < 5
+    assert status == 422 and "over 250 columns" in p["detail"], p
+
+
+def test_a_parquet_file_of_too_many_columns_is_refused(service: Service, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {"model": ["alpha"], "at": ["2025-06-02T12:00:00Z"], **{f"c{i}": ["x"] for i in range(300)}}
+    pq.write_table(pa.table(columns), tmp_path / "wide.parquet")
+    status, p = problem(service.port, "/v1/usage", (tmp_path / "wide.parquet").read_bytes(),
+                        "application/vnd.apache.parquet")
+    assert status == 422 and "over 250 columns" in p["detail"], p
+
+
+def test_a_csv_with_long_text_full_of_commas_still_prices(service: Service) -> None:
+    """The count is quote-aware: a prompt column with thousands of commas is one column."""
+    body = b'model,at,prompt\nalpha,2025-06-02T12:00:00Z,"' + b"a," * 5_000 + b'"\n'
+    status, _, data = send(service.port, "/v1/usage", body, CSV)
+    assert status == 200, data[:300]
+    assert json.loads(data)["priced"] == 1
+
+
+@pytest.mark.parametrize("fmt", ["openai", "anthropic", "otel", "litellm"])
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000, b"[" * 5_000 + b"]" * 5_000, b"{}\n" + b"[" * 5_000 + b"]" * 5_000 + b"\n",
+    b'{"data": "\xff\xfe"}', b"1e400", b"NaN", b'"x"', b"[1, 2]", b'{"data": [1]}', b'{"data": {"a": 1}}',
+    b'{"resourceSpans": [1]}', b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"attributes": [1]}]}]}]}',
+    b'{"object": "page", "data": [{"object": "bucket", "start_time": "x", "results": [1]}]}',
+    b'{"data": [{"starting_at": "2025-06-01T00:00:00Z", "results": [{"cache_creation": 5}]}]}',
+    b'[{"metadata": {"usage_object": 7}}]', b'[{"metadata": "[1]"}]',
+])
+def test_an_export_of_the_wrong_shape_is_a_422(service: Service, fmt: str, body: bytes) -> None:
+    """Each was a 500 (RecursionError, UnicodeDecodeError, AttributeError, TypeError in an importer)."""
+    status, headers, data = send(service.port, f"/v1/usage?format={fmt}", body)
+    if status == 200:  # an object with none of the export's fields is a row that cannot be priced
+        summary = json.loads(data)
+        assert summary["rows"] == summary["unpriced"] > 0, summary
+        return
+    assert status == 422 and headers["content-type"] == "application/problem+json", data[:300]
+    p = json.loads(data)
+    assert p["code"] == "invalid_request" and len(p["detail"]) < 400, p
+
+
+def test_an_export_with_a_wide_result_is_priced_in_linear_time(service: Service) -> None:
+    """The importers' column list was a list searched for every key of every row: quadratic."""
+    result = b'{"model":"alpha","input_tokens":1,' + b",".join(b'"k%d":1' % i for i in range(50_000)) + b"}"
+    body = b'{"object":"page","data":[{"object":"bucket","start_time":1748865600,"results":[' + result + b"]}]}"
+    started = time.monotonic()
+    status, _, data = send(service.port, "/v1/usage?format=openai", body)
+    assert status == 200, data[:300]
+    assert time.monotonic() - started < 8

@@ -21,6 +21,7 @@ from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.reading import InputInfo, open_input, quote_ident, raw_relation_sql
 from service.usage.summary import Outlier, Reconciliation, Totals, UsageSummary
+from service.usage.width import check_width, refuse_width
 
 ENGINES = ("duckdb", "spark", "python")
 #: Canonical formats DuckDB reads directly, then the importers' formats.
@@ -96,10 +97,12 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
                          config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
     try:
         if fmt in importers.IMPORTERS:
-            table = importers.IMPORTERS[fmt](job.source, label)
+            table = _imported(fmt, job.source, label)
+            refuse_width(table.num_columns, label)
             con.register("usage_imported", table)
             raw = "SELECT *, CAST(row_number() OVER () - 1 AS BIGINT) AS q_row_no FROM usage_imported"
         else:
+            check_width(job.source, fmt, label)
             raw = raw_relation_sql(job.source, fmt)
         info = open_input(con, label, raw, job.columns, job.as_of)
         for key in job.group_by:
@@ -133,6 +136,22 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _imported(fmt: str, source: Path, label: str) -> Any:
+    """The importer's Arrow table of ``source``; whatever the export holds, bad input is a ``UsageInputError``."""
+    try:
+        return importers.IMPORTERS[fmt](source, label)
+    except UnicodeDecodeError as exc:
+        raise UsageInputError(label, f"is not UTF-8 text (byte {exc.start:,} is not)") from None
+    except RecursionError:
+        raise UsageInputError(label, "nests arrays or objects too deeply to read") from None
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # The importers read each export's documented shape; a value of another type inside it (a
+        # number where an object belongs) ends here, said as what it is, rather than as a bug.
+        shown = f"{type(exc).__name__}: {exc}"
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        raise UsageInputError(label, f"is not a {fmt} export in its documented shape ({shown})") from None
 
 
 def _check_range(con: duckdb.DuckDBPyConnection, catalog: Catalog, label: str, first: datetime,
