@@ -318,3 +318,24 @@ def test_an_export_with_a_wide_result_is_priced_in_linear_time(service: Service)
     status, _, data = send(service.port, "/v1/usage?format=openai", body)
     assert status == 200, data[:300]
     assert time.monotonic() - started < 8
+
+
+def test_usage_price_says_in_one_line_that_out_cannot_be_written(tmp_path: Path) -> None:
+    (tmp_path / "ok.csv").write_text("model,at\no1,2025-01-01T00:00:00Z\n")
+    (tmp_path / "taken.csv").mkdir()
+    for out in ("/proc/nowhere.csv", "/proc/self/nowhere/x.csv", str(tmp_path / "taken.csv")):
+        one_line_error(cli("usage", "price", str(tmp_path / "ok.csv"), "--out", out), out, "cannot be written")
+
+
+@pytest.mark.parametrize("tolerance", ["1e999999", "1e-30", "100000000000000000000"])
+def test_usage_price_refuses_a_tolerance_its_amounts_cannot_hold(tmp_path: Path, tolerance: str) -> None:
+    """It went into the SQL as a 1,000,000-digit literal, and DuckDB's conversion error out as a traceback."""
+    (tmp_path / "rec.csv").write_text("model,at,reported_cost\no1,2025-01-01T00:00:00Z,1\n")
+    proc = cli("usage", "price", str(tmp_path / "rec.csv"), "--tolerance", tolerance)
+    one_line_error(proc, "--tolerance")
+    assert len(proc.stderr) < 300
+
+
+def test_usage_price_says_an_unreadable_input_cannot_be_read(tmp_path: Path) -> None:
+    # /proc/self/mem cannot be read by anyone (EIO), root included.
+    one_line_error(cli("usage", "price", "/proc/self/mem", "--format", "csv"), "cannot be read")

@@ -36,7 +36,7 @@ csv.field_size_limit(sys.maxsize)
 
 def check_width(path: Path, fmt: str, label: str) -> None:
     """Raise ``UsageInputError`` if the canonical-format file ``path`` has over ``MAX_COLUMNS`` columns."""
-    count = {"csv": _csv_width, "jsonl": _jsonl_width, "parquet": _parquet_width}[fmt](path)
+    count = {"csv": _csv_width, "jsonl": _jsonl_width, "parquet": _parquet_width}[fmt](path, label)
     refuse_width(count, label)
 
 
@@ -46,13 +46,16 @@ def refuse_width(count: int, label: str) -> None:
                               "fields and the columns you need")
 
 
-def _sample(path: Path) -> bytes:
-    with path.open("rb") as handle:
-        return handle.read(SAMPLE_BYTES)
+def _sample(path: Path, label: str) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(SAMPLE_BYTES)
+    except OSError as exc:
+        raise UsageInputError(label, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
-def _csv_width(path: Path) -> int:
-    data = _sample(path)
+def _csv_width(path: Path, label: str) -> int:
+    data = _sample(path, label)
     widest = 0
     for delimiter in _DELIMITERS:
         # No record has more fields than the sample has delimiters: most files stop here.
@@ -70,9 +73,9 @@ def _csv_width(path: Path) -> int:
     return widest
 
 
-def _jsonl_width(path: Path) -> int:
+def _jsonl_width(path: Path, label: str) -> int:
     keys: set[str] = set()
-    for line in itertools.islice(_sample(path).splitlines(), SAMPLE_ROWS):
+    for line in itertools.islice(_sample(path, label).splitlines(), SAMPLE_ROWS):
         try:
             keys.update(_KEYS.decode(line))
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
@@ -82,7 +85,7 @@ def _jsonl_width(path: Path) -> int:
     return len(keys)
 
 
-def _parquet_width(path: Path) -> int:
+def _parquet_width(path: Path, label: str) -> int:
     import pyarrow as pa  # Arrow: loaded with the usage run, not with the service
     import pyarrow.parquet as pq
 
