@@ -339,3 +339,19 @@ def test_usage_price_refuses_a_tolerance_its_amounts_cannot_hold(tmp_path: Path,
 def test_usage_price_says_an_unreadable_input_cannot_be_read(tmp_path: Path) -> None:
     # /proc/self/mem cannot be read by anyone (EIO), root included.
     one_line_error(cli("usage", "price", "/proc/self/mem", "--format", "csv"), "cannot be read")
+
+
+@pytest.mark.parametrize("body", [
+    b'{"model":"o1","model":"gpt-4o","at":"2025-06-01T00:00:00Z"}\n',  # fails in the pricing query
+    b'{"model":"o1","at":"2025-06-01T00:00:00Z"\n',  # fails in reading
+])
+def test_a_usage_error_names_the_body_not_the_services_temporary_file(service: Service, body: bytes) -> None:
+    status, p = problem(service.port, "/v1/usage", body, JSONL)
+    assert status == 422
+    assert "/tmp" not in p["detail"] and "usage-http-" not in p["detail"], p["detail"]
+    assert "\n" not in p["detail"]  # DuckDB's hints on reading options are for its own users
+
+
+def test_usage_price_reports_a_pricing_query_failure_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "dup.jsonl").write_text('{"model":"o1","model":"gpt-4o","at":"2025-06-01T00:00:00Z"}\n')
+    one_line_error(cli("usage", "price", str(tmp_path / "dup.jsonl")), "duplicate key")

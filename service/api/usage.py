@@ -146,7 +146,9 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None
-            raise problem(422, "invalid_request", str(exc), field=field, index=exc.row) from None
+            # DuckDB names the file it read: the service's temporary copy of the body, no business of the client's.
+            detail = str(exc).replace(str(source), "the body")
+            raise problem(422, "invalid_request", detail, field=field, index=exc.row) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -74,7 +74,7 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Seq
     try:
         con.execute(f"CREATE TABLE {out} AS SELECT * FROM ({query}) ORDER BY q_row_no")
     except duckdb.Error as exc:
-        raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
+        raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
 
 
 def _lit(path: Path) -> str:
