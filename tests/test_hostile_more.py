@@ -355,3 +355,26 @@ def test_a_usage_error_names_the_body_not_the_services_temporary_file(service: S
 def test_usage_price_reports_a_pricing_query_failure_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "dup.jsonl").write_text('{"model":"o1","model":"gpt-4o","at":"2025-06-01T00:00:00Z"}\n')
     one_line_error(cli("usage", "price", str(tmp_path / "dup.jsonl")), "duplicate key")
+
+
+# -- the documentation pages, and what error bodies repeat ---------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/schema/nope", "/schema/rapidoc", "/schema/elements", "/schema/%ff"])
+def test_a_documentation_page_that_does_not_exist_is_a_problem_document(service: Service, path: str) -> None:
+    """Litestar answered these with its own HTML page."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{service.port}{path}", timeout=10)
+        pytest.fail("a 404 was expected")
+    except urllib.error.HTTPError as err:
+        assert err.code == 404
+        assert err.headers["content-type"] == "application/problem+json"
+        assert json.loads(err.read())["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("path", "content_type"), [
+    ("/v1/usage", "x" * 5_000), ("/v1/usage?format=" + "y" * 5_000, "application/json"),
+])
+def test_usage_does_not_repeat_a_huge_header_or_parameter(service: Service, path: str, content_type: str) -> None:
+    status, p = problem(service.port, path, b"model,at\n", content_type)
+    assert status == 400 and len(p["detail"]) < 500, len(p["detail"])

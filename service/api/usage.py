@@ -59,12 +59,17 @@ def _row_type(accept: str | None) -> str | None:
     return None
 
 
+def _shown(text: str) -> str:
+    """A client's header or parameter as an error repeats it: at most 100 characters of it."""
+    return text if len(text) <= 100 else text[:100] + "..."
+
+
 def _format(content_type: str | None, export: str | None) -> str:
     media = _media(content_type)
     if export is not None:
         if export not in IMPORTERS:
-            raise problem(400, "invalid_request", f"format must be one of {', '.join(IMPORTERS)}, got {export!r}",
-                          field="format")
+            raise problem(400, "invalid_request", f"format must be one of {', '.join(IMPORTERS)}, "
+                          f"got {_shown(export)!r}", field="format")
         if media not in ("application/json", "application/x-ndjson", "text/csv"):
             raise problem(400, "unsupported_media_type", f"an {export} export is sent as application/json "
                           "(or text/csv for litellm)")
@@ -72,7 +77,8 @@ def _format(content_type: str | None, export: str | None) -> str:
     found = BODY_TYPES.get(media)
     if found is None:
         raise problem(400, "unsupported_media_type",
-                      f"send the usage as one of {', '.join(BODY_TYPES)} (got {content_type or 'no Content-Type'}); "
+                      f"send the usage as one of {', '.join(BODY_TYPES)} "
+                      f"(got {_shown(content_type) if content_type else 'no Content-Type'}); "
                       "a provider export: application/json with ?format=openai|anthropic|otel|litellm")
     return found
 
