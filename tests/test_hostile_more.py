@@ -378,3 +378,20 @@ def test_a_documentation_page_that_does_not_exist_is_a_problem_document(service:
 def test_usage_does_not_repeat_a_huge_header_or_parameter(service: Service, path: str, content_type: str) -> None:
     status, p = problem(service.port, path, b"model,at\n", content_type)
     assert status == 400 and len(p["detail"]) < 500, len(p["detail"])
+
+
+def test_a_parquet_body_of_millions_of_rows_in_a_few_kilobytes_is_a_413(service: Service, tmp_path: Path) -> None:
+    """A compression bomb: 50,000,000 rows fit in 32 KB, minutes of pricing and gigabytes of priced rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = 600_000
+    table = pa.table({"model": pa.array(["alpha"] * rows).dictionary_encode(),
+                      "at": pa.array(["2025-06-02T12:00:00Z"] * rows).dictionary_encode()})
+    pq.write_table(table, tmp_path / "bomb.parquet", compression="zstd")
+    body = (tmp_path / "bomb.parquet").read_bytes()
+    assert len(body) < 100_000
+    started = time.monotonic()
+    status, p = problem(service.port, "/v1/usage", body, "application/vnd.apache.parquet")
+    assert time.monotonic() - started < 5
+    assert (status, p["code"]) == (413, "body_too_large") and "600,000 rows" in p["detail"], p

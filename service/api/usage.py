@@ -43,6 +43,9 @@ BODY_TYPES = {
 #: Priced-row answers by Accept.
 ROW_TYPES = {"text/csv": ".csv", "application/x-ndjson": ".jsonl"}
 _CHUNK = 64 * 1024
+#: Rows of a Parquet body the service prices. Compressed, 50,000,000 rows fit in 32 KB (minutes of
+#: pricing and gigabytes of priced rows); a CSV or JSON Lines body within the size limit holds fewer.
+MAX_PARQUET_ROWS = 500_000
 
 
 def _media(value: str | None) -> str:
@@ -62,6 +65,21 @@ def _row_type(accept: str | None) -> str | None:
 def _shown(text: str) -> str:
     """A client's header or parameter as an error repeats it: at most 100 characters of it."""
     return text if len(text) <= 100 else text[:100] + "..."
+
+
+def _refuse_many_rows(source: Path, folder: Path) -> None:
+    """A 413 if the Parquet body holds over ``MAX_PARQUET_ROWS`` rows (its footer says how many)."""
+    import pyarrow as pa  # Arrow: loaded on first use, as the usage run is
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(source).num_rows
+    except (OSError, ValueError, pa.ArrowException):  # not Parquet: the run says what is wrong
+        return
+    if rows > MAX_PARQUET_ROWS:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise problem(413, "body_too_large", f"the Parquet body holds {rows:,} rows; the service prices at most "
+                      f"{MAX_PARQUET_ROWS:,} a request: split the file (or price it with `inference-cost usage price`)")
 
 
 def _format(content_type: str | None, export: str | None) -> str:
@@ -142,6 +160,8 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         folder = Path(tempfile.mkdtemp(prefix="usage-http-"))
         source = folder / f"body{_suffix(fmt)}"
         source.write_bytes(body)
+        if fmt == "parquet":
+            _refuse_many_rows(source, folder)
         out = None if rows_type is None else folder / f"priced{ROW_TYPES[rows_type]}"
         from service.usage.run import UsageJob, price_usage  # DuckDB and Arrow: loaded on first use
 
