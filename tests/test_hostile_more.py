@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -395,3 +397,21 @@ def test_a_parquet_body_of_millions_of_rows_in_a_few_kilobytes_is_a_413(service:
     status, p = problem(service.port, "/v1/usage", body, "application/vnd.apache.parquet")
     assert time.monotonic() - started < 5
     assert (status, p["code"]) == (413, "body_too_large") and "600,000 rows" in p["detail"], p
+
+
+def test_usage_price_names_a_memory_limit_duckdb_does_not_take(tmp_path: Path) -> None:
+    (tmp_path / "ok.csv").write_text("model,at\no1,2025-01-01T00:00:00Z\n")
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "usage", "price", str(tmp_path / "ok.csv")],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "INFERENCE_COST_USAGE_MEMORY": "banana"})
+    one_line_error(proc, "INFERENCE_COST_USAGE_MEMORY", "'banana'")
+
+
+def test_serve_says_in_one_line_that_it_cannot_listen() -> None:
+    """uvicorn logged its start-up, the error and its shutdown, and exited 3."""
+    one_line_error(cli("serve", "--host", "256.1.1.1", "--port", "0"), "cannot listen on 256.1.1.1:0")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        one_line_error(cli("serve", "--port", str(port)), f"cannot listen on 127.0.0.1:{port}", "in use")

@@ -93,8 +93,14 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
-    con = duckdb.connect(str(work / "usage.duckdb"),
-                         config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
+    try:
+        con = duckdb.connect(str(work / "usage.duckdb"),
+                             config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
+    except duckdb.Error as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        # The one setting of the connection a user gives; DuckDB names what is wrong with it.
+        raise UsageInputError("INFERENCE_COST_USAGE_MEMORY", f"{MEMORY_LIMIT!r} is not a memory limit DuckDB "
+                              f"takes, e.g. 2GB ({str(exc).splitlines()[0]})") from None
     try:
         if fmt in importers.IMPORTERS:
             table = _imported(fmt, job.source, label)
