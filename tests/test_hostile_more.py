@@ -415,3 +415,20 @@ def test_serve_says_in_one_line_that_it_cannot_listen() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         one_line_error(cli("serve", "--port", str(port)), f"cannot listen on 127.0.0.1:{port}", "in use")
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/v1/projections", {"model": "alpha", "from": "2025-06-01T00:00:00Z", "until": "2025-06-02T00:00:00Z",
+                         "requests": 1, "zone": "z" * 1_000_000}),
+    ("/v1/budgets", {"model": "alpha", "amount": "1", "from": "2025-06-01T00:00:00Z", "requests_per_day": "1",
+                     "zone": "z" * 1_000_000}),
+    ("/v1/projections", {"model": "alpha", "from": "2025-06-01T00:00:00Z", "until": "2025-06-02T00:00:00Z",
+                         "requests": 1, "currency": "c" * 1_000_000}),
+    ("/v1/selfhost", {"usage": {"input_tokens": 1}, "hours": "24", "gpu_hour_price": "2", "profile": "p" * 1_000_000}),
+    ("/v1/selfhost", {"usage": {"input_tokens": 1}, "hours": "24", "profile": "llama-3.3-70b-h100-trtllm",
+                      "offer": "o" * 1_000_000}),
+])
+def test_a_megabyte_name_is_not_repeated_back(service: Service, path: str, body: dict[str, Any]) -> None:
+    """Each came back whole in ``detail``: a megabyte answer to a megabyte request, for nothing."""
+    status, p = problem(service.port, path, body)
+    assert status == 422 and len(p["detail"]) < 1_200, len(p["detail"])
