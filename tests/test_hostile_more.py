@@ -432,3 +432,4 @@ def test_a_megabyte_name_is_not_repeated_back(service: Service, path: str, body:
     """Each came back whole in ``detail``: a megabyte answer to a megabyte request, for nothing."""
     status, p = problem(service.port, path, body)
     assert status == 422 and len(p["detail"]) < 1_200, len(p["detail"])
+

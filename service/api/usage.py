@@ -82,6 +82,12 @@ def _refuse_many_rows(source: Path, folder: Path) -> None:
                       f"{MAX_PARQUET_ROWS:,} a request: split the file (or price it with `inference-cost usage price`)")
 
 
+def _forget(run: asyncio.Future[Any], folder: Path) -> None:
+    if not run.cancelled():
+        run.exception()  # read, so that asyncio does not log it as lost
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _format(content_type: str | None, export: str | None) -> str:
     media = _media(content_type)
     if export is not None:
@@ -167,8 +173,15 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
 
         job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body",
                        group_by=tuple(c.strip() for c in (group_by or "").split(",") if c.strip()))
+        run = asyncio.ensure_future(asyncio.to_thread(price_usage, job, current()))
         try:
-            summary = await asyncio.to_thread(price_usage, job, current())
+            summary = await asyncio.shield(run)
+        except asyncio.CancelledError:
+            # The request timed out (or the server is stopping). The thread cannot be cancelled: it
+            # prices on and writes the priced rows into the folder (making it again if it is gone),
+            # so the folder goes when the thread is done.
+            run.add_done_callback(lambda _: _forget(run, folder))
+            raise
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None
