@@ -9,6 +9,7 @@ and a rate of 81 digits would overflow the 80-digit exact context. So every call
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pricing.errors import InvalidWorkloadError, PricingError
@@ -17,6 +18,11 @@ from pricing.errors import InvalidWorkloadError, PricingError
 MAX_PLACES = 20
 #: Every caller's number is below this (amounts, rates, request counts, weights).
 LIMIT = Decimal("1e15")
+#: The instants a caller may give: a year short of each end of ``datetime``'s range, so the local time
+#: in any zone, a month's end or a day's span around them is still a ``datetime`` (the quote engine
+#: refuses the same years).
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 def bounded(field: str, value: object, *, positive: bool = False, limit: Decimal = LIMIT,
@@ -35,3 +41,13 @@ def bounded(field: str, value: object, *, positive: bool = False, limit: Decimal
     if value >= limit:
         raise error(field, f"must be below {limit:f}, got {value}")
     return value
+
+
+def within_calendar(field: str, at: datetime,
+                    error: Callable[[str, str], PricingError] = InvalidWorkloadError) -> datetime:
+    """``at`` (aware) if it lies between the years 0002 and 9998; else ``error(field, reason)``."""
+    # Compared, not converted: converting 0001-01-01T00:00:00+14:00 to UTC is itself out of range.
+    if not EARLIEST <= at <= LATEST:
+        raise error(field, f"{at.isoformat()} is too far from today to price: use an instant between "
+                    "the years 0002 and 9998")
+    return at

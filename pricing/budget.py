@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from pricing import fx as fxrates
-from pricing.bounds import bounded
+from pricing.bounds import LATEST, bounded, within_calendar
 from pricing.catalog import Catalog
 from pricing.errors import InvalidWorkloadError
 from pricing.projection import (
@@ -92,10 +92,13 @@ def budget(catalog: Catalog, model: str, usage: Usage, amount: Decimal, start: d
         bounded(field, value)
     if start.tzinfo is None or start.utcoffset() is None:
         raise InvalidWorkloadError("from", "must be a timezone-aware instant, e.g. 2025-03-01T00:00:00Z")
-    start = start.astimezone(UTC)
+    start = within_calendar("from", start).astimezone(UTC)
     cycle_from, cycle_until = cycle_of(start, cycle, zone)
     if currency is not None:
         fxrates.check_currency(currency)
+    if cycle_until > LATEST:
+        raise InvalidWorkloadError("from", f"its cycle ends {cycle_until.isoformat()}, too far from today to "
+                                   "price: use an instant between the years 0002 and 9998")
     start, end = check_span(start, cycle_until)
     local = time_zone(zone, "zone")
     n = requests_over(start, end, None, requests_per_day, requests_per_hour)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from pricing import fx as fxrates
-from pricing.bounds import bounded
+from pricing.bounds import bounded, within_calendar
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, PricingError
 from pricing.quote import Quote
@@ -147,6 +147,7 @@ def check_span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     for field, value in (("from", start), ("until", end)):
         if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
             raise InvalidWorkloadError(field, "must be a timezone-aware instant, e.g. 2025-03-01T00:00:00Z")
+        within_calendar(field, value)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end <= start:
         raise InvalidWorkloadError("until", f"must be after from ({start.isoformat()}); the span is "

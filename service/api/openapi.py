@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 import yaml  # declared in pyproject: it writes /schema/openapi.yaml
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response, Router
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
@@ -33,7 +33,7 @@ from litestar.typing import FieldDefinition
 
 from pricing import MAX_TOKENS
 from service.api import docs_assets
-from service.api.problems import PROBLEM_JSON, Problem
+from service.api.problems import ABOUT_BLANK, PROBLEM_JSON, Problem, problem_response
 from service.api.settings import MAX_BATCH, MAX_BODY_BYTES
 
 #: Every Struct named by a route's documented body or responses: ``describe_components`` describes
@@ -192,6 +192,17 @@ def _version() -> str:
         return "0.0.0"
 
 
+def _missing_page_as_problem(response: Response[Any]) -> Response[Any]:
+    # Litestar answers a /schema path that no page has with its own HTML 404; every error of the
+    # service is a problem document.
+    if response.status_code != 404:
+        return response
+    return problem_response(Problem(
+        type=ABOUT_BLANK, status=404, title="Not Found", code="not_found",
+        detail="no such documentation page; the pages are /schema (Swagger UI), /schema/redoc, "
+               "/schema/openapi.json and /schema/openapi.yaml"))
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="inference-cost",
@@ -211,6 +222,8 @@ def openapi_config() -> OpenAPIConfig:
         # The JSON and YAML documents are built in-process (PyYAML is a dependency of Litestar's):
         # they work offline, and so do the HTML pages (their assets: service/api/docs_assets.py).
         render_plugins=[*docs_assets.render_plugins(), PortableYamlRenderPlugin()],
+        openapi_router=Router("/schema", route_handlers=[], include_in_schema=False,
+                              after_request=_missing_page_as_problem),
     )
 
 

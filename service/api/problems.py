@@ -61,9 +61,21 @@ def problem(
 ) -> ProblemError:
     """A ``ProblemError`` to raise, titled with the status's standard phrase."""
     return ProblemError(
-        Problem(type=ABOUT_BLANK, status=status, title=HTTPStatus(status).phrase, detail=detail, code=code,
+        Problem(type=ABOUT_BLANK, status=status, title=HTTPStatus(status).phrase, detail=capped(detail), code=code,
                 field=field, index=index, matches=matches)
     )
+
+
+#: The longest ``detail``: the engine's messages repeat what the client sent (a zone, a profile, an
+#: offer), and a client may send megabytes of it.
+MAX_DETAIL = 1_000
+
+
+def capped(detail: str) -> str:
+    """``detail``, or its first ``MAX_DETAIL`` characters and how long it was."""
+    if len(detail) <= MAX_DETAIL:
+        return detail
+    return f"{detail[:MAX_DETAIL]}... (cut: {len(detail):,} characters; the request repeated at length)"
 
 
 _ENCODER = msgspec.json.Encoder()

@@ -21,6 +21,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from pricing import Catalog, Workload
+from pricing.bounds import EARLIEST, LATEST
 from service.api import openapi
 from service.api.problems import problem
 from service.usage.errors import UsageInputError
@@ -43,6 +44,9 @@ BODY_TYPES = {
 #: Priced-row answers by Accept.
 ROW_TYPES = {"text/csv": ".csv", "application/x-ndjson": ".jsonl"}
 _CHUNK = 64 * 1024
+#: Rows of a Parquet body the service prices. Compressed, 50,000,000 rows fit in 32 KB (minutes of
+#: pricing and gigabytes of priced rows); a CSV or JSON Lines body within the size limit holds fewer.
+MAX_PARQUET_ROWS = 500_000
 
 
 def _media(value: str | None) -> str:
@@ -59,12 +63,38 @@ def _row_type(accept: str | None) -> str | None:
     return None
 
 
+def _shown(text: str) -> str:
+    """A client's header or parameter as an error repeats it: at most 100 characters of it."""
+    return text if len(text) <= 100 else text[:100] + "..."
+
+
+def _refuse_many_rows(source: Path, folder: Path) -> None:
+    """A 413 if the Parquet body holds over ``MAX_PARQUET_ROWS`` rows (its footer says how many)."""
+    import pyarrow as pa  # Arrow: loaded on first use, as the usage run is
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(source).num_rows
+    except (OSError, ValueError, pa.ArrowException):  # not Parquet: the run says what is wrong
+        return
+    if rows > MAX_PARQUET_ROWS:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise problem(413, "body_too_large", f"the Parquet body holds {rows:,} rows; the service prices at most "
+                      f"{MAX_PARQUET_ROWS:,} a request: split the file (or price it with `inference-cost usage price`)")
+
+
+def _forget(run: asyncio.Future[Any], folder: Path) -> None:
+    if not run.cancelled():
+        run.exception()  # read, so that asyncio does not log it as lost
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _format(content_type: str | None, export: str | None) -> str:
     media = _media(content_type)
     if export is not None:
         if export not in IMPORTERS:
-            raise problem(400, "invalid_request", f"format must be one of {', '.join(IMPORTERS)}, got {export!r}",
-                          field="format")
+            raise problem(400, "invalid_request", f"format must be one of {', '.join(IMPORTERS)}, "
+                          f"got {_shown(export)!r}", field="format")
         if media not in ("application/json", "application/x-ndjson", "text/csv"):
             raise problem(400, "unsupported_media_type", f"an {export} export is sent as application/json "
                           "(or text/csv for litellm)")
@@ -72,7 +102,8 @@ def _format(content_type: str | None, export: str | None) -> str:
     found = BODY_TYPES.get(media)
     if found is None:
         raise problem(400, "unsupported_media_type",
-                      f"send the usage as one of {', '.join(BODY_TYPES)} (got {content_type or 'no Content-Type'}); "
+                      f"send the usage as one of {', '.join(BODY_TYPES)} "
+                      f"(got {_shown(content_type) if content_type else 'no Content-Type'}); "
                       "a provider export: application/json with ?format=openai|anthropic|otel|litellm")
     return found
 
@@ -135,6 +166,9 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
             raise problem(400, "invalid_request", "as_of must have an offset, e.g. 2025-01-31T12:00:00Z",
                           field="as_of")
+        if as_of is not None and not EARLIEST <= as_of <= LATEST:
+            raise problem(400, "invalid_request", f"as_of {as_of.isoformat()} is too far from today to price: "
+                          "use an instant between the years 0002 and 9998", field="as_of")
         if not body:
             raise problem(400, "empty_body", "the request body is empty; send the usage file")
         catalog = current()
@@ -151,18 +185,29 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         folder = Path(tempfile.mkdtemp(prefix="usage-http-"))
         source = folder / f"body{_suffix(fmt)}"
         source.write_bytes(body)
+        if fmt == "parquet":
+            _refuse_many_rows(source, folder)
         out = None if rows_type is None else folder / f"priced{ROW_TYPES[rows_type]}"
         from service.usage.run import UsageJob, price_usage  # DuckDB and Arrow: loaded on first use
 
         job = UsageJob(source=source, format=fmt, out=out, as_of=as_of, label="body", currency=currency,
                        reprice_on=models,
                        group_by=tuple(c.strip() for c in (group_by or "").split(",") if c.strip()))
+        run = asyncio.ensure_future(asyncio.to_thread(price_usage, job, catalog))
         try:
-            summary = await asyncio.to_thread(price_usage, job, catalog)
+            summary = await asyncio.shield(run)
+        except asyncio.CancelledError:
+            # The request timed out (or the server is stopping). The thread cannot be cancelled: it
+            # prices on and writes the priced rows into the folder (making it again if it is gone),
+            # so the folder goes when the thread is done.
+            run.add_done_callback(lambda _: _forget(run, folder))
+            raise
         except UsageInputError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             field = exc.column if exc.column is not None else None
-            raise problem(422, "invalid_request", str(exc), field=field, index=exc.row) from None
+            # DuckDB names the file it read: the service's temporary copy of the body, no business of the client's.
+            detail = str(exc).replace(str(source), "the body")
+            raise problem(422, "invalid_request", detail, field=field, index=exc.row) from None
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

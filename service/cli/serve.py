@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 
 from service.api.settings import ENV_PREFIX, FIELDS, LOG_FORMATS, LOG_LEVELS, SettingsError, settings_from_env
 from service.cli.common import EXIT_CATALOG, PROG, CliError, catalog_from
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """A one-line error now for an address that cannot be bound (uvicorn logs several lines, exits 3)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -21,6 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     except CliError as exc:
         exc.status = EXIT_CATALOG
         raise
+    _check_bindable(settings.host, settings.port)
     # Imported late: the other subcommands do not need Litestar.
     from service.api.current import CurrentCatalog
     from service.api.server import run

@@ -11,6 +11,8 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+import duckdb
+
 from service.cli.common import CliError, add_catalog_option, add_json_option, catalog_from, instant, write
 from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.summary import ENCODER, UsageSummary
@@ -22,6 +24,7 @@ ENGINES = ("duckdb", "spark", "python")
 FORMATS = ("csv", "jsonl", "parquet", "openai", "anthropic", "otel", "litellm")
 
 EXIT_UNPRICED = 1
+TOLERANCE_LIMIT = 10**20
 
 
 def _columns(items: list[str]) -> dict[str, str]:
@@ -41,7 +44,16 @@ def _tolerance(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"{text!r} is not a decimal amount, e.g. 0.01") from None
     if not value.is_finite() or value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a non-negative amount")
+    # It is compared with amounts held as DECIMAL(38, 18): so must it be held.
+    exponent = value.as_tuple().exponent
+    if value >= TOLERANCE_LIMIT or (isinstance(exponent, int) and exponent < -18):
+        raise argparse.ArgumentTypeError(f"{text!r} must be below {TOLERANCE_LIMIT:,} with at most 18 places")
     return value
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def summary_text(summary: UsageSummary) -> str:
@@ -116,6 +128,10 @@ def _price(args: argparse.Namespace) -> int:
         raise CliError(str(exc), EXIT_UNPRICED) from None
     except UsageInputError as exc:
         raise CliError(str(exc)) from None
+    except (OSError, duckdb.IOException) as exc:
+        if job.out is None:
+            raise
+        raise CliError(f"{job.out}: cannot be written ({_first_line(exc)})") from None
     write(ENCODER.encode(summary) if args.json else summary_text(summary))
     return EXIT_UNPRICED if summary.unpriced else 0
 

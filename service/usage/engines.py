@@ -109,7 +109,7 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Seq
         con.execute(f"CREATE TEMP TABLE {out} AS SELECT * REPLACE (CAST(catalog_digest AS {digest}) AS catalog_digest) "
                     f"FROM ({query}){' ORDER BY q_row_no' if ordered else ''}")
     except duckdb.Error as exc:
-        raise UsageInputError("usage", f"could not be priced exactly: {exc}") from None
+        raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
     own = [quote_ident(c) for c in columns if c not in kept]
     priced = [quote_ident(str(row[0])) for row in con.execute(f"DESCRIBE {out}").fetchall()]
     checked = [f"CASE WHEN u.q_row_no = p.q_row_no THEN p.error ELSE CAST(error('{ORDER_LOST}') AS VARCHAR) END AS error"

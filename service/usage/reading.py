@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 
+from pricing.bounds import EARLIEST, LATEST
 from pricing.usage_query import PRICED_COLUMNS
 from pricing.usage_tables import epoch_us
 from service.usage.errors import UsageInputError
@@ -164,16 +165,25 @@ def open_input(con: duckdb.DuckDBPyConnection, label: str, raw_sql: str, columns
     at_source = present["at"]
     at, at_kind = quote_ident(at_source), types[at_source]
     if as_of is not None:
+        if not EARLIEST <= as_of <= LATEST:
+            raise UsageInputError("--as-of", f"{as_of.isoformat()} is too far from today to price: use an "
+                                  "instant between the years 0002 and 9998")
         parts.append(f"CAST({epoch_us(as_of)} AS BIGINT) AS q_at_us")
     elif at_kind in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATE"):
-        parts.append(f"epoch_us(CAST({at} AS TIMESTAMPTZ)) AS q_at_us")
+        at_us = f"epoch_us(CAST({at} AS TIMESTAMPTZ))"
     elif at_kind == "VARCHAR":
         text = f"NULLIF(TRIM({at}), '')"
         fail_at(f"{text} IS NOT NULL AND TRY_CAST({text} AS TIMESTAMPTZ) IS NULL", at_source,
                 "is not a timestamp (RFC 3339, e.g. 2025-01-31T12:00:00Z)")
-        parts.append(f"epoch_us(CAST({text} AS TIMESTAMPTZ)) AS q_at_us")
+        at_us = f"epoch_us(CAST({text} AS TIMESTAMPTZ))"
     else:
         raise UsageInputError(label, f"is {at_kind}: at must be a timestamp", column=at_source)
+    if as_of is None:
+        # DuckDB reads instants up to the year 294,276; the engine prices (and Python holds) far fewer.
+        fail_at(f"{at_us} NOT BETWEEN {epoch_us(EARLIEST)} AND {epoch_us(LATEST)}", at_source,
+                "is too far from today to price: use an instant between the years 0002 and 9998")
+        parts.append(f"{at_us} AS q_at_us")
+
     def amount(canonical: str) -> None:
         source = present[canonical]
         # A float export is read from its shortest text (what the gateway showed), exactly.

@@ -18,7 +18,7 @@ import msgspec
 
 from pricing import Catalog, CatalogError
 from pricing.usage_query import AMOUNT_COLUMNS
-from pricing.usage_tables import PriceTables, compile_tables, plain
+from pricing.usage_tables import PriceTables, compile_tables, epoch_us, plain
 from service.usage import engines, importers
 from service.usage.errors import UnpricedRowsError, UsageInputError
 from service.usage.options import check_currency, check_reprice_on
@@ -40,6 +40,7 @@ from service.usage.summary import (
     Totals,
     UsageSummary,
 )
+from service.usage.width import check_width, refuse_width
 
 ENGINES = ("duckdb", "spark", "python")
 #: Canonical formats DuckDB reads directly, then the importers' formats.
@@ -50,6 +51,9 @@ TIME_KEYS = {"hour": "%Y-%m-%dT%H", "day": "%Y-%m-%d", "month": "%Y-%m", "year":
 _OUTLIERS = 20
 #: DuckDB's memory for one run (the rest spills to the work folder); ``INFERENCE_COST_USAGE_MEMORY``.
 MEMORY_LIMIT = os.environ.get("INFERENCE_COST_USAGE_MEMORY", "2GB")
+#: How far past the catalog's first price (or the first row) a usage file's instants may reach.
+MAX_PRICED_YEARS = 30
+MAX_PRICED_SPAN = timedelta(days=365 * MAX_PRICED_YEARS + MAX_PRICED_YEARS // 4)
 
 
 @dataclass(frozen=True)
@@ -116,14 +120,22 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
     work = Path(tempfile.mkdtemp(prefix="usage-"))
     # A database file in the work folder: the priced rows are a table there, which DuckDB spills
     # to disk beyond its memory limit, so an input larger than memory streams through.
-    con = duckdb.connect(str(work / "usage.duckdb"),
-                         config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
+    try:
+        con = duckdb.connect(str(work / "usage.duckdb"),
+                             config={"temp_directory": str(work / "spill"), "memory_limit": MEMORY_LIMIT})
+    except duckdb.Error as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        # The one setting of the connection a user gives; DuckDB names what is wrong with it.
+        raise UsageInputError("INFERENCE_COST_USAGE_MEMORY", f"{MEMORY_LIMIT!r} is not a memory limit DuckDB "
+                              f"takes, e.g. 2GB ({str(exc).splitlines()[0]})") from None
     try:
         if fmt in importers.IMPORTERS:
-            table = importers.IMPORTERS[fmt](job.source, label)
+            table = _imported(fmt, job.source, label)
+            refuse_width(table.num_columns, label)
             con.register("usage_imported", table)
             raw = "SELECT *, CAST(row_number() OVER () - 1 AS BIGINT) AS q_row_no FROM usage_imported"
         else:
+            check_width(job.source, fmt, label)
             raw = raw_relation_sql(job.source, fmt)
         info = open_input(con, label, raw, job.columns, job.as_of)
         for key in job.group_by:
@@ -133,6 +145,7 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
                                       "provider, model_id, currency, window, tier, or hour/day/month/year)")
         first = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.first_us or 0)
         last = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.last_us or 0)
+        _check_range(con, catalog, label, first, last, job.columns.get("at", "at"))
         try:
             tables = compile_tables(catalog, first, last, job.currency)
         except CatalogError as exc:
@@ -207,6 +220,40 @@ def _repriced(con: duckdb.DuckDBPyConnection, original: str, view: str, info: In
                     unpriced=unpriced, errors=errors, totals=_totals(con, view, plain_info, ()),
                     groups=_totals(con, view, plain_info, job.group_by) if job.group_by else [],
                     compared=compared)
+
+
+def _imported(fmt: str, source: Path, label: str) -> Any:
+    """The importer's Arrow table of ``source``; whatever the export holds, bad input is a ``UsageInputError``."""
+    try:
+        return importers.IMPORTERS[fmt](source, label)
+    except UnicodeDecodeError as exc:
+        raise UsageInputError(label, f"is not UTF-8 text (byte {exc.start:,} is not)") from None
+    except RecursionError:
+        raise UsageInputError(label, "nests arrays or objects too deeply to read") from None
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # The importers read each export's documented shape; a value of another type inside it (a
+        # number where an object belongs) ends here, said as what it is, rather than as a bug.
+        shown = f"{type(exc).__name__}: {exc}"
+        shown = shown if len(shown) <= 200 else shown[:200] + "..."
+        raise UsageInputError(label, f"is not a {fmt} export in its documented shape ({shown})") from None
+
+
+def _check_range(con: duckdb.DuckDBPyConnection, catalog: Catalog, label: str, first: datetime,
+                 last: datetime, column: str) -> None:
+    """Refuse rows reaching over ``MAX_PRICED_YEARS`` past the catalog's first price, naming the row.
+
+    The price tables hold each day's window spans from the first price on (or the first row) to the
+    last row: a few seconds for a century; a row in the year 9000 would take many minutes and gigabytes.
+    """
+    earliest = min((p.starts for m in catalog.models() for p in m.periods), default=first)
+    begins = max(first, earliest)
+    if last - begins <= MAX_PRICED_SPAN:
+        return
+    row = con.execute(f"SELECT q_row_no FROM usage_input WHERE q_at_us = {epoch_us(last)} "
+                      "ORDER BY q_row_no LIMIT 1").fetchall()
+    raise UsageInputError(label, f"is {last.isoformat()}, over {MAX_PRICED_YEARS} years after "
+                          f"{begins.date().isoformat()} (the first price or row): check the row, or price "
+                          "with --as-of", row=int(row[0][0]) + 1 if row else None, column=column)
 
 
 def _refuse_unpriced(con: duckdb.DuckDBPyConnection, view: str, info: InputInfo, label: str) -> None:
