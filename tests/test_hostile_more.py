@@ -433,3 +433,25 @@ def test_a_megabyte_name_is_not_repeated_back(service: Service, path: str, body:
     status, p = problem(service.port, path, body)
     assert status == 422 and len(p["detail"]) < 1_200, len(p["detail"])
 
+
+
+def test_a_slow_projection_does_not_stall_the_worker(service: Service) -> None:
+    """Ten years by the hour with days broken out and a shape is seconds of exact arithmetic: the
+    worker keeps answering other requests meanwhile (the engine runs off the event loop)."""
+    import threading
+
+    weights = [str(1 + (h * 7) % 13) for h in range(168)]
+    slow = {"model": "night-owl", "from": "2025-01-01T00:00:00Z", "until": "2034-12-31T00:00:00Z",
+            "requests": 1_000_000, "days": True, "shape": {"weights": weights, "timezone": "Europe/Paris"}}
+    done: list[int] = []
+    worker = threading.Thread(target=lambda: done.append(send(service.port, "/v1/projections",
+                                                               json.dumps(slow).encode(), timeout=120)[0]))
+    worker.start()
+    try:
+        time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.port}/healthz", timeout=60) as r:
+            assert r.status == 200
+        assert worker.is_alive(), "the projection finished first: make it slower for this test to mean anything"
+    finally:
+        worker.join(timeout=120)
+    assert done and done[0] in (200, 503), done

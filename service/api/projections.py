@@ -3,6 +3,7 @@ priced by the schedule."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
@@ -140,6 +141,13 @@ def _problem(exc: PricingError, model_field: str = "$.model", when_field: str = 
     return problem(422, "invalid_request", f"{path}: {reason}", field=path)
 
 
+async def _off_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` in a worker thread. A long span priced by the hour with days broken out
+    is seconds of exact arithmetic: on the event loop it would stall every other request of the worker
+    (the request's timeout answers 503 and the thread finishes its work unseen)."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
 def _json(value: Any) -> Response[bytes]:
     return Response(_ENCODER.encode(value), media_type="application/json")
 
@@ -166,11 +174,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
             "days": body.days, "currency": body.currency, "fx": body.fx}
         if body.model is not None:
             try:
-                return _json(project(catalog, body.model, body.usage, body.starts, body.until, **options))
+                return _json(await _off_loop(project, catalog, body.model, body.usage, body.starts, body.until, **options))
             except PricingError as exc:
                 raise _problem(exc) from None
         try:
-            ranked = project_many(catalog, body.models or [], body.usage, body.starts, body.until,
+            ranked = await _off_loop(project_many, catalog, body.models or [], body.usage, body.starts, body.until,
                                   baseline=body.baseline, **options)
         except UnknownModelError as exc:
             names = [*(body.models or []), body.baseline]
@@ -195,7 +203,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         require_json(content_type(request.scope))
         body = decode(await request.body(), BUDGET_DECODER)
         try:
-            result = budget(current(), body.model, body.usage, body.amount, body.starts,
+            result = await _off_loop(budget, current(), body.model, body.usage, body.amount, body.starts,
                             requests_per_day=body.requests_per_day, requests_per_hour=body.requests_per_hour,
                             shape=body.shape, cycle=body.cycle, zone=body.zone, spent=body.spent,
                             currency=body.currency, fx=body.fx)
@@ -213,7 +221,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         require_json(content_type(request.scope))
         body = decode(await request.body(), PLAN_DECODER)
         try:
-            result = plan(current(), body.model, body.usage, body.requests, body.starts, body.until,
+            result = await _off_loop(plan, current(), body.model, body.usage, body.requests, body.starts, body.until,
                           body.max_per_hour, currency=body.currency, fx=body.fx)
         except PricingError as exc:
             raise _problem(exc) from None
@@ -230,7 +238,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         body = decode(await request.body(), FORECAST_DECODER)
         history = [Observation(at=h.at, requests=h.requests) for h in body.history]
         try:
-            result = forecast(current(), body.model, body.usage, history, body.weeks, holdout=body.holdout,
+            result = await _off_loop(forecast, current(), body.model, body.usage, history, body.weeks, holdout=body.holdout,
                               since=body.since, until=body.until)
         except PricingError as exc:
             raise _problem(exc, when_field="$.weeks") from None
