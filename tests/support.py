@@ -21,6 +21,8 @@ from service.api.app import create_app
 CATALOG_DIR = Path(__file__).parent / "fixtures" / "catalog"
 ACME = (CATALOG_DIR / "acme.toml").read_text()
 ZETA = (CATALOG_DIR / "zeta.toml").read_text()
+#: One model with a time-of-day window in a zone of its own (Asia/Shanghai): the far-instant cases.
+ZONED = (CATALOG_DIR / "zoned.toml").read_text()
 
 #: An instant every model above has a price at, outside alpha's night window.
 AT = "2025-06-02T12:00:00Z"

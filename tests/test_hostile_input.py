@@ -19,29 +19,7 @@ from litestar.testing import TestClient
 from pricing import Catalog, CatalogError, InvalidWorkloadError, UnknownModelError, Workload
 from service.api.app import create_app
 from service.cli import main
-from tests.support import ACME, PROBLEM, post
-
-ZONED = """
-provider = "zoned"
-
-[[models]]
-id = "night-owl"
-
-[[models.periods]]
-from = 2025-01-01T00:00:00Z
-source = "https://example.com/zoned"
-checked = 2026-11-28
-input = 1
-output = 2
-
-[[models.periods.windows]]
-name = "off-peak"
-timezone = "Asia/Shanghai"
-start = 00:30:00
-end = 08:30:00
-input = 0.5
-output = 1
-"""
+from tests.support import ACME, PROBLEM, ZONED, post
 
 POSTS = ("/v1/quotes", "/v1/quotes/batch", "/v1/compare")
 

@@ -22,31 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pricing.usage_tables import _winning_spans
-from tests.support import ACME
+from tests.support import ACME, ZONED
 from tests.test_service_operations import Service, logging_to_file, stop_quietly
 from tests.test_service_serve import free_port, wait_healthy
-
-ZONED = """
-provider = "zoned"
-
-[[models]]
-id = "night-owl"
-
-[[models.periods]]
-from = 2025-01-01T00:00:00Z
-source = "https://example.com/zoned"
-checked = 2026-11-28
-input = 1
-output = 2
-
-[[models.periods.windows]]
-name = "off-peak"
-timezone = "Asia/Shanghai"
-start = 00:30:00
-end = 08:30:00
-input = 0.5
-output = 1
-"""
 
 
 @pytest.fixture(scope="module")
