@@ -76,3 +76,8 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
     status, out, err = run(capsys, *argv)
     assert status == 2 and out == "" and err.startswith(f"inference-cost: error: {message}"), err
     assert err.count("\n") == 1
+
+
+def test_a_baseline_with_one_model_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, err = run(capsys, "project", "deepseek-chat", *MARCH, "--requests", "10", "--baseline", "o1")
+    assert status == 2 and out == "" and err.startswith("inference-cost: error: --baseline:") and err.count("\n") == 1

@@ -178,7 +178,9 @@ def test_beyond_the_concurrency_limit_is_a_503_with_retry_after(service: Service
 
 def metrics_text(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-        assert r.headers["content-type"].startswith("text/plain")
+        # The exposition format's own type, its charset said once (a scraper may refuse a repeated one).
+        assert r.headers["content-type"] in ("text/plain; version=0.0.4; charset=utf-8",
+                                             "text/plain; version=1.0.0; charset=utf-8"), r.headers["content-type"]
         return str(r.read().decode())
 
 

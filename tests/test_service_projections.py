@@ -107,3 +107,9 @@ def test_bad_input_is_a_problem_naming_the_field(client: TestClient[Any], path: 
     assert r.status_code in (404, 422), r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["field"] == field and words in r.json()["detail"], r.json()
+
+
+def test_a_baseline_without_models_is_refused(client: TestClient[Any]) -> None:
+    r = post(client, "/v1/projections", {"model": "deepseek-chat", "baseline": "o1", "usage": USAGE,
+                                         "requests": 10, **MARCH})
+    assert r.status_code == 422 and r.json()["field"] == "$.baseline", r.text

@@ -103,6 +103,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
 
     @get("/metrics", include_in_schema=False, sync_to_thread=False)
     def metrics() -> Response[bytes]:
-        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+        # Litestar adds "; charset=utf-8" to a text type; prometheus-client's constant has it already.
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST.replace("; charset=utf-8", ""))
 
     return [metrics]

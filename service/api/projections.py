@@ -167,6 +167,9 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         body = decode(await request.body(), PROJECTION_DECODER)
         if (body.model is None) == (body.models is None):
             raise problem(422, "invalid_request", "$.model: give exactly one of model and models", field="$.model")
+        if body.baseline is not None and body.models is None:
+            raise problem(422, "invalid_request", "$.baseline: a baseline ranks `models` against it; with one "
+                          "`model` there is nothing to compare: give `models`", field="$.baseline")
         catalog = current()
         options: dict[str, Any] = {
             "requests": body.requests, "requests_per_day": body.requests_per_day,

@@ -275,6 +275,8 @@ def _project(args: argparse.Namespace) -> int:
     options = _spread_options(args) | {"requests": args.requests, "days": args.days}
     try:
         usage = _usage(args)
+        if len(args.models) == 1 and args.baseline is not None:
+            raise CliError("--baseline: ranks several models against it; give two or more MODELs")
         if len(args.models) == 1:
             p = project(catalog, args.models[0], usage, args.starts, args.until, **options)
             write(_ENCODER.encode(p) if args.json else _projection_text(p))
