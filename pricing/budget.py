@@ -32,41 +32,39 @@ from pricing.projection import (
     spread,
     time_zone,
 )
+from pricing.schema import doc
 from pricing.workload import Usage
 
 Cycle = Literal["month", "rolling-30d"]
 _US_PER_SECOND = 1_000_000
 
 
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class Budget(msgspec.Struct, frozen=True, kw_only=True):
     """A budget cycle: what it will cost at the rate of use, and when the amount runs out."""
 
-    model: Annotated[str, _doc("Canonical id of the model priced.")]
-    provider: Annotated[str, _doc("The model's provider.")]
-    currency: Annotated[str, _doc("Currency of the amount and of every figure.")]
-    cycle: Annotated[Cycle, _doc("`month` (calendar month in `zone`) or `rolling-30d`.")]
-    cycle_from: Annotated[datetime, _doc("Start of the cycle (UTC).")]
-    cycle_until: Annotated[datetime, _doc("End of the cycle (UTC), exclusive.")]
-    starts: Annotated[datetime, _doc("When the rate of use starts (UTC).")] = msgspec.field(name="from")
-    amount: Annotated[Decimal, _doc("The budget for the cycle.")]
-    spent: Annotated[Decimal, _doc("Already spent in the cycle before `from`.")]
-    cost: Annotated[Decimal, _doc("What the cycle will cost: spent plus the projected cost, 10 places.")]
-    remaining: Annotated[Decimal, _doc("amount - cost (negative: over budget), 10 places.")]
-    exhausted_at: Annotated[datetime | None, _doc(
+    model: Annotated[str, doc("Canonical id of the model priced.")]
+    provider: Annotated[str, doc("The model's provider.")]
+    currency: Annotated[str, doc("Currency of the amount and of every figure.")]
+    cycle: Annotated[Cycle, doc("`month` (calendar month in `zone`) or `rolling-30d`.")]
+    cycle_from: Annotated[datetime, doc("Start of the cycle (UTC).")]
+    cycle_until: Annotated[datetime, doc("End of the cycle (UTC), exclusive.")]
+    starts: Annotated[datetime, doc("When the rate of use starts (UTC).")] = msgspec.field(name="from")
+    amount: Annotated[Decimal, doc("The budget for the cycle.")]
+    spent: Annotated[Decimal, doc("Already spent in the cycle before `from`.")]
+    cost: Annotated[Decimal, doc("What the cycle will cost: spent plus the projected cost, 10 places.")]
+    remaining: Annotated[Decimal, doc("amount - cost (negative: over budget), 10 places.")]
+    exhausted_at: Annotated[datetime | None, doc(
         "The instant (rounded up to the second) the running cost reaches the amount; null if it "
         "does not within the cycle.")]
-    requests: Annotated[Decimal, _doc("Requests the rate runs from `from` to the cycle's end, 10 places.")]
-    requests_bought: Annotated[Decimal, _doc(
+    requests: Annotated[Decimal, doc("Requests the rate runs from `from` to the cycle's end, 10 places.")]
+    requests_bought: Annotated[Decimal, doc(
         "Requests that run before the amount is exhausted (all of `requests` if it is not), 10 places.")]
-    days: Annotated[tuple[Slice, ...], _doc("Projected cost by local day in `zone`: the burn rate.")]
-    zone: Annotated[str, _doc("Time zone of the calendar month and days.")]
-    fx: Annotated[dict[str, Decimal] | None, _doc("The caller's rate used to convert, echoed.")]
-    places: Annotated[int, _doc("Decimal places of the reported figures.")]
-    catalog_digest: Annotated[str, _doc("Identifies the catalog the prices came from.")]
+    days: Annotated[tuple[Slice, ...], doc("Projected cost by local day in `zone`: the burn rate.")]
+    zone: Annotated[str, doc("Time zone of the calendar month and days.")]
+    fx: Annotated[dict[str, Decimal] | None, doc("The caller's rate used to convert, echoed.")]
+    places: Annotated[int, doc("Decimal places of the reported figures.")]
+    catalog_digest: Annotated[str, doc("Identifies the catalog the prices came from.")]
 
 
 def cycle_of(start: datetime, cycle: Cycle, zone: str = "UTC") -> tuple[datetime, datetime]:

@@ -28,6 +28,7 @@ import msgspec
 from pricing.catalog import Catalog
 from pricing.errors import InvalidWorkloadError
 from pricing.projection import HOURS_PER_WEEK, PLACES, Shape, report, scaled_decimal, spread, total_of
+from pricing.schema import doc
 from pricing.workload import Usage
 
 _WEEK = timedelta(weeks=1)
@@ -35,9 +36,6 @@ _HOUR = timedelta(hours=1)
 #: The most weeks of history fitted (ten years): the fit holds every hour of them.
 MAX_HISTORY_WEEKS = 520
 
-
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +49,23 @@ class Observation:
 class Forecast(msgspec.Struct, frozen=True, kw_only=True):
     """Requests and cost forecast for a span, with bands and the model's error on its history."""
 
-    model: Annotated[str, _doc("The model priced.")]
-    currency: Annotated[str, _doc("Currency of the costs.")]
-    starts: Annotated[datetime, _doc("Start of the forecast span (UTC).")] = msgspec.field(name="from")
-    weeks: Annotated[int, _doc("Whole weeks forecast.")]
-    fitted_weeks: Annotated[int, _doc("Whole weeks of history fitted.")]
-    trend_per_week: Annotated[Decimal, _doc("Slope of the weekly totals, requests per week, 10 places.")]
-    requests_p10: Annotated[Decimal, _doc("Requests, 10th percentile band.")]
-    requests_p50: Annotated[Decimal, _doc("Requests, the forecast.")]
-    requests_p90: Annotated[Decimal, _doc("Requests, 90th percentile band.")]
-    cost_p10: Annotated[Decimal, _doc("Cost of the P10 requests.")]
-    cost_p50: Annotated[Decimal, _doc("Cost of the forecast.")]
-    cost_p90: Annotated[Decimal, _doc("Cost of the P90 requests.")]
-    backtest_mape: Annotated[Decimal | None, _doc(
+    model: Annotated[str, doc("The model priced.")]
+    currency: Annotated[str, doc("Currency of the costs.")]
+    starts: Annotated[datetime, doc("Start of the forecast span (UTC).")] = msgspec.field(name="from")
+    weeks: Annotated[int, doc("Whole weeks forecast.")]
+    fitted_weeks: Annotated[int, doc("Whole weeks of history fitted.")]
+    trend_per_week: Annotated[Decimal, doc("Slope of the weekly totals, requests per week, 10 places.")]
+    requests_p10: Annotated[Decimal, doc("Requests, 10th percentile band.")]
+    requests_p50: Annotated[Decimal, doc("Requests, the forecast.")]
+    requests_p90: Annotated[Decimal, doc("Requests, 90th percentile band.")]
+    cost_p10: Annotated[Decimal, doc("Cost of the P10 requests.")]
+    cost_p50: Annotated[Decimal, doc("Cost of the forecast.")]
+    cost_p90: Annotated[Decimal, doc("Cost of the P90 requests.")]
+    backtest_mape: Annotated[Decimal | None, doc(
         "Mean absolute percentage error of daily totals over the held-out weeks, 2 places; null "
         "without enough history.")]
-    holdout_weeks: Annotated[int, _doc("Weeks held out for the backtest.")]
-    places: Annotated[int, _doc("Decimal places of the reported figures.")]
+    holdout_weeks: Annotated[int, doc("Weeks held out for the backtest.")]
+    places: Annotated[int, doc("Decimal places of the reported figures.")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,50 +32,48 @@ from pricing.projection import (
     spread,
     terminates,
 )
+from pricing.schema import doc
 from pricing.workload import MAX_REQUESTS, Usage
 
 _US = timedelta(microseconds=1)
 _US_PER_HOUR = 3_600_000_000
 
 
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
     """One run of a schedule: requests at the full rate from ``from`` to ``until``, one price."""
 
-    starts: Annotated[datetime, _doc("When the run starts (UTC).")] = msgspec.field(name="from")
-    until: Annotated[datetime, _doc("When it ends (UTC), rounded up to the microsecond.")]
-    requests: Annotated[Decimal, _doc("Requests in the run, 10 places.")]
-    total: Annotated[Decimal, _doc("Cost of the run, 10 places.")]
-    unit_price: Annotated[Decimal, _doc("Exact price of one request.")]
-    window: Annotated[str | None, _doc("The recurring window whose rates apply, if any.")]
-    tier: Annotated[str | None, _doc("The prompt-size tier that applies, if any.")]
-    period_from: Annotated[datetime, _doc("Start of the price period in force.")]
+    starts: Annotated[datetime, doc("When the run starts (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("When it ends (UTC), rounded up to the microsecond.")]
+    requests: Annotated[Decimal, doc("Requests in the run, 10 places.")]
+    total: Annotated[Decimal, doc("Cost of the run, 10 places.")]
+    unit_price: Annotated[Decimal, doc("Exact price of one request.")]
+    window: Annotated[str | None, doc("The recurring window whose rates apply, if any.")]
+    tier: Annotated[str | None, doc("The prompt-size tier that applies, if any.")]
+    period_from: Annotated[datetime, doc("Start of the price period in force.")]
 
 
 class Plan(msgspec.Struct, frozen=True, kw_only=True):
     """The cheapest schedule for deferrable work, and what running it now would cost instead."""
 
-    model: Annotated[str, _doc("Canonical id of the model priced.")]
-    provider: Annotated[str, _doc("The model's provider.")]
-    currency: Annotated[str, _doc("Currency of every amount.")]
-    starts: Annotated[datetime, _doc("Earliest start (UTC).")] = msgspec.field(name="from")
-    until: Annotated[datetime, _doc("Deadline (UTC): every request runs before it.")]
-    requests: Annotated[int, _doc("Requests to run.")]
-    max_per_hour: Annotated[Decimal, _doc("The most requests run in any hour.")]
-    total: Annotated[Decimal, _doc("Cost of the cheapest schedule, 10 places.")]
-    now_total: Annotated[Decimal, _doc("Cost of running it from `from` at the full rate, 10 places.")]
-    now_until: Annotated[datetime, _doc("When running it now would finish.")]
-    saving: Annotated[Decimal, _doc("now_total - total, 10 places.")]
-    saving_percent: Annotated[Decimal | None, _doc("saving / now_total * 100, 2 places; null if now costs nothing.")]
-    exact: Annotated[bool, _doc("True when total and now_total are exact (not rounded).")]
-    schedule: Annotated[tuple[Step, ...], _doc("The cheapest schedule, in time order.")]
-    now_schedule: Annotated[tuple[Step, ...], _doc("The run-now schedule, in time order.")]
-    fx: Annotated[dict[str, Decimal] | None, _doc("The caller's rate used to convert, echoed.")]
-    places: Annotated[int, _doc("Decimal places of the reported figures.")]
-    catalog_digest: Annotated[str, _doc("Identifies the catalog the prices came from.")]
+    model: Annotated[str, doc("Canonical id of the model priced.")]
+    provider: Annotated[str, doc("The model's provider.")]
+    currency: Annotated[str, doc("Currency of every amount.")]
+    starts: Annotated[datetime, doc("Earliest start (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("Deadline (UTC): every request runs before it.")]
+    requests: Annotated[int, doc("Requests to run.")]
+    max_per_hour: Annotated[Decimal, doc("The most requests run in any hour.")]
+    total: Annotated[Decimal, doc("Cost of the cheapest schedule, 10 places.")]
+    now_total: Annotated[Decimal, doc("Cost of running it from `from` at the full rate, 10 places.")]
+    now_until: Annotated[datetime, doc("When running it now would finish.")]
+    saving: Annotated[Decimal, doc("now_total - total, 10 places.")]
+    saving_percent: Annotated[Decimal | None, doc("saving / now_total * 100, 2 places; null if now costs nothing.")]
+    exact: Annotated[bool, doc("True when total and now_total are exact (not rounded).")]
+    schedule: Annotated[tuple[Step, ...], doc("The cheapest schedule, in time order.")]
+    now_schedule: Annotated[tuple[Step, ...], doc("The run-now schedule, in time order.")]
+    fx: Annotated[dict[str, Decimal] | None, doc("The caller's rate used to convert, echoed.")]
+    places: Annotated[int, doc("Decimal places of the reported figures.")]
+    catalog_digest: Annotated[str, doc("Identifies the catalog the prices came from.")]
 
 
 def _fill(sp: Spread, order: list[int], n: Fraction, rate: Fraction) -> list[tuple[int, Fraction]]:

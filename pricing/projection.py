@@ -29,6 +29,7 @@ from pricing.bounds import bounded, within_calendar
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, PricingError
 from pricing.quote import Quote
+from pricing.schema import doc
 from pricing.workload import MAX_REQUESTS, Usage, Workload
 from pricing.zones import offset_changes
 
@@ -46,85 +47,82 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STRUCT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
 
 
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class Shape(msgspec.Struct, **_STRUCT):
     """Relative traffic by hour of the week in a time zone: 168 weights, Monday 00:00-01:00 first."""
 
-    weights: Annotated[tuple[Decimal, ...], _doc(
+    weights: Annotated[tuple[Decimal, ...], doc(
         "168 non-negative weights, one per local hour of the week starting Monday 00:00; an instant "
         "gets the weight of the local hour it falls in (a doubled hour at a DST change counts twice, "
         "a skipped one not at all). Not all zero.")]
-    timezone: Annotated[str, _doc("IANA time zone of the hours, e.g. Europe/Paris.")] = "UTC"
+    timezone: Annotated[str, doc("IANA time zone of the hours, e.g. Europe/Paris.")] = "UTC"
 
 
 class Slice(msgspec.Struct, frozen=True, kw_only=True):
     """A calendar month or day of a projection, in the caller's zone."""
 
-    label: Annotated[str, _doc("The local month (2025-03) or day (2025-03-01).")]
-    starts: Annotated[datetime, _doc("Start of the slice within the span (UTC).")] = msgspec.field(name="from")
-    until: Annotated[datetime, _doc("End of the slice within the span (UTC), exclusive.")]
-    requests: Annotated[Decimal, _doc("Requests in the slice, rounded to 10 places.")]
-    total: Annotated[Decimal, _doc("Cost of the slice, rounded to 10 places.")]
+    label: Annotated[str, doc("The local month (2025-03) or day (2025-03-01).")]
+    starts: Annotated[datetime, doc("Start of the slice within the span (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("End of the slice within the span (UTC), exclusive.")]
+    requests: Annotated[Decimal, doc("Requests in the slice, rounded to 10 places.")]
+    total: Annotated[Decimal, doc("Cost of the slice, rounded to 10 places.")]
 
 
 class Part(msgspec.Struct, frozen=True, kw_only=True):
     """A stretch of constant price: one period, one window (or none), one tier."""
 
-    starts: Annotated[datetime, _doc("Start of the stretch (UTC).")] = msgspec.field(name="from")
-    until: Annotated[datetime, _doc("End of the stretch (UTC), exclusive.")]
-    requests: Annotated[Decimal, _doc("Requests in the stretch, rounded to 10 places.")]
-    total: Annotated[Decimal, _doc("Cost of the stretch, rounded to 10 places.")]
-    unit_price: Annotated[Decimal, _doc("Exact price of one request in the stretch, in the answer's currency.")]
-    model: Annotated[str, _doc("The model the stretch is billed as (a route's target once it starts).")]
-    window: Annotated[str | None, _doc("The recurring window whose rates apply, if any.")]
-    tier: Annotated[str | None, _doc("The prompt-size tier that applies, if any.")]
-    period_from: Annotated[datetime, _doc("Start of the price period in force.")]
-    period_until: Annotated[datetime | None, _doc("End of the price period in force, if announced.")]
-    source: Annotated[str, _doc("Where the price was published.")]
+    starts: Annotated[datetime, doc("Start of the stretch (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("End of the stretch (UTC), exclusive.")]
+    requests: Annotated[Decimal, doc("Requests in the stretch, rounded to 10 places.")]
+    total: Annotated[Decimal, doc("Cost of the stretch, rounded to 10 places.")]
+    unit_price: Annotated[Decimal, doc("Exact price of one request in the stretch, in the answer's currency.")]
+    model: Annotated[str, doc("The model the stretch is billed as (a route's target once it starts).")]
+    window: Annotated[str | None, doc("The recurring window whose rates apply, if any.")]
+    tier: Annotated[str | None, doc("The prompt-size tier that applies, if any.")]
+    period_from: Annotated[datetime, doc("Start of the price period in force.")]
+    period_until: Annotated[datetime | None, doc("End of the price period in force, if announced.")]
+    source: Annotated[str, doc("Where the price was published.")]
 
 
 class PriceGroup(msgspec.Struct, frozen=True, kw_only=True):
     """Every stretch at one price (one period, window and tier) of a projection, summed."""
 
-    period_from: Annotated[datetime, _doc("Start of the price period.")]
-    window: Annotated[str | None, _doc("The window, if any.")]
-    tier: Annotated[str | None, _doc("The tier, if any.")]
-    unit_price: Annotated[Decimal, _doc("Exact price of one request.")]
-    share: Annotated[Decimal, _doc("Fraction of the requests at this price, rounded to 10 places.")]
-    requests: Annotated[Decimal, _doc("Requests at this price, rounded to 10 places.")]
-    total: Annotated[Decimal, _doc("Cost at this price, rounded to 10 places.")]
+    period_from: Annotated[datetime, doc("Start of the price period.")]
+    window: Annotated[str | None, doc("The window, if any.")]
+    tier: Annotated[str | None, doc("The tier, if any.")]
+    unit_price: Annotated[Decimal, doc("Exact price of one request.")]
+    share: Annotated[Decimal, doc("Fraction of the requests at this price, rounded to 10 places.")]
+    requests: Annotated[Decimal, doc("Requests at this price, rounded to 10 places.")]
+    total: Annotated[Decimal, doc("Cost at this price, rounded to 10 places.")]
 
 
 class Projection(msgspec.Struct, frozen=True, kw_only=True):
     """Requests spread over a span and priced stretch by stretch at the schedule in force."""
 
-    model: Annotated[str, _doc("Canonical id of the model priced.")]
-    provider: Annotated[str, _doc("The model's provider.")]
-    currency: Annotated[str, _doc("Currency of every amount in the answer.")]
-    starts: Annotated[datetime, _doc("Start of the span (UTC).")] = msgspec.field(name="from")
-    until: Annotated[datetime, _doc("End of the span (UTC), exclusive.")]
-    requests: Annotated[Decimal, _doc("Requests in the span, rounded to 10 places.")]
-    total: Annotated[Decimal, _doc("The exact total rounded half-even to 10 places.")]
-    exact: Annotated[bool, _doc("True when the reported total and requests are exact (not rounded).")]
-    parts: Annotated[tuple[Part, ...], _doc("Stretches of constant price, in order; they add up to the total.")]
-    prices: Annotated[tuple[PriceGroup, ...], _doc(
+    model: Annotated[str, doc("Canonical id of the model priced.")]
+    provider: Annotated[str, doc("The model's provider.")]
+    currency: Annotated[str, doc("Currency of every amount in the answer.")]
+    starts: Annotated[datetime, doc("Start of the span (UTC).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("End of the span (UTC), exclusive.")]
+    requests: Annotated[Decimal, doc("Requests in the span, rounded to 10 places.")]
+    total: Annotated[Decimal, doc("The exact total rounded half-even to 10 places.")]
+    exact: Annotated[bool, doc("True when the reported total and requests are exact (not rounded).")]
+    parts: Annotated[tuple[Part, ...], doc("Stretches of constant price, in order; they add up to the total.")]
+    prices: Annotated[tuple[PriceGroup, ...], doc(
         "The parts summed by price (period x window x tier), cheapest unit price first.")]
-    months: Annotated[tuple[Slice, ...], _doc("Calendar months in `zone`; they add up to the total.")]
-    days: Annotated[tuple[Slice, ...] | None, _doc("Calendar days in `zone`, when asked for.")]
-    zone: Annotated[str, _doc("Time zone of the months and days.")]
-    price_currency: Annotated[str, _doc("Currency the catalog prices are published in.")]
-    fx: Annotated[dict[str, Decimal] | None, _doc("The caller's rate used to convert, echoed.")]
-    places: Annotated[int, _doc("Decimal places of the reported figures.")]
-    catalog_digest: Annotated[str, _doc("Identifies the catalog the prices came from.")]
+    months: Annotated[tuple[Slice, ...], doc("Calendar months in `zone`; they add up to the total.")]
+    days: Annotated[tuple[Slice, ...] | None, doc("Calendar days in `zone`, when asked for.")]
+    zone: Annotated[str, doc("Time zone of the months and days.")]
+    price_currency: Annotated[str, doc("Currency the catalog prices are published in.")]
+    fx: Annotated[dict[str, Decimal] | None, doc("The caller's rate used to convert, echoed.")]
+    places: Annotated[int, doc("Decimal places of the reported figures.")]
+    catalog_digest: Annotated[str, doc("Identifies the catalog the prices came from.")]
 
 
 class RankedProjection(Projection, frozen=True, kw_only=True):
     """A projection in a ranking, with its saving in percent against the baseline."""
 
-    savings_percent: Annotated[Decimal | None, _doc(
+    savings_percent: Annotated[Decimal | None, doc(
         "(baseline - total) / baseline * 100, rounded half-even to 2 places; None without a "
         "baseline or when it costs nothing.")] = None
 

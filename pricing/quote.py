@@ -8,11 +8,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from pricing.schema import doc
+
 _MONEY = 'an exact decimal in a JSON string, e.g. "2.19"; never rounded'
 
-
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
 
 
 LineKind = Literal["input", "cached_input", "cache_write", "cache_write_1h", "output"]
@@ -23,12 +22,12 @@ LineKind = Literal["input", "cached_input", "cache_write", "cache_write_1h", "ou
 class Line(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One priced part of a workload: ``tokens`` over all requests at ``rate`` per million."""
 
-    kind: Annotated[LineKind, _doc(
+    kind: Annotated[LineKind, doc(
         "What the tokens are: uncached `input`, `cached_input` (cache reads), `cache_write` (5-minute cache "
         "writes), `cache_write_1h` (1-hour cache writes) or `output` (reasoning included).")]
-    tokens: Annotated[int, _doc("Tokens of this kind over all requests (per-request count times `requests`).")]
-    rate: Annotated[Decimal, _doc(f"Price per million tokens in the quote's currency: {_MONEY}.")]
-    amount: Annotated[Decimal, _doc(f"`tokens` x `rate` / 1,000,000: {_MONEY}.")]
+    tokens: Annotated[int, doc("Tokens of this kind over all requests (per-request count times `requests`).")]
+    rate: Annotated[Decimal, doc(f"Price per million tokens in the quote's currency: {_MONEY}.")]
+    amount: Annotated[Decimal, doc(f"`tokens` x `rate` / 1,000,000: {_MONEY}.")]
 
 
 class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -39,24 +38,24 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     published price was used; ``catalog_digest`` identifies the catalog that held it.
     """
 
-    model: Annotated[str, _doc("Canonical id of the model priced.")]
-    provider: Annotated[str, _doc("The provider selling it.")]
-    currency: Annotated[str, _doc("ISO 4217 currency of every amount in this quote.")]
-    at: Annotated[datetime, _doc("The instant priced (RFC 3339): the request's `at`, or the time of the request.")]
-    requests: Annotated[int, _doc("Number of requests priced.")]
-    batch: Annotated[bool, _doc("Whether the provider's batch-API rates were used.")]
-    lines: Annotated[tuple[Line, ...], _doc("The itemised lines; their amounts add up to `total`.")]
-    total: Annotated[Decimal, _doc(f"The exact sum of the line amounts: {_MONEY}.")]
-    source: Annotated[str, _doc("URL of the published price this quote used.")]
-    checked: Annotated[date, _doc("Date the price was last checked against `source`.")]
-    period_from: Annotated[datetime, _doc("Start of the price period used.")]
-    period_until: Annotated[datetime | None, _doc(
+    model: Annotated[str, doc("Canonical id of the model priced.")]
+    provider: Annotated[str, doc("The provider selling it.")]
+    currency: Annotated[str, doc("ISO 4217 currency of every amount in this quote.")]
+    at: Annotated[datetime, doc("The instant priced (RFC 3339): the request's `at`, or the time of the request.")]
+    requests: Annotated[int, doc("Number of requests priced.")]
+    batch: Annotated[bool, doc("Whether the provider's batch-API rates were used.")]
+    lines: Annotated[tuple[Line, ...], doc("The itemised lines; their amounts add up to `total`.")]
+    total: Annotated[Decimal, doc(f"The exact sum of the line amounts: {_MONEY}.")]
+    source: Annotated[str, doc("URL of the published price this quote used.")]
+    checked: Annotated[date, doc("Date the price was last checked against `source`.")]
+    period_from: Annotated[datetime, doc("Start of the price period used.")]
+    period_until: Annotated[datetime | None, doc(
         "End of the price period used (exclusive); null while the price is current.")]
-    window: Annotated[str | None, _doc(
+    window: Annotated[str | None, doc(
         "Name of the recurring window whose rates applied (an off-peak discount, e.g. `off-peak`), if any.")]
-    tier: Annotated[str | None, _doc("The prompt-size tier that applied, as `>200000`, if any.")]
-    catalog_digest: Annotated[str, _doc("SHA-256 of the catalog that held the price (see `GET /healthz`).")]
-    routed_from: Annotated[str | None, _doc(
+    tier: Annotated[str | None, doc("The prompt-size tier that applied, as `>200000`, if any.")]
+    catalog_digest: Annotated[str, doc("SHA-256 of the catalog that held the price (see `GET /healthz`).")]
+    routed_from: Annotated[str | None, doc(
         "When the name asked for is billed as another model (a route in the catalog): the canonical id of "
         "the model asked for; `model` is then the model it is billed as. Null otherwise.")] = None
 
@@ -69,7 +68,7 @@ class RankedQuote(Quote, frozen=True, kw_only=True):
     the currencies differ.
     """
 
-    savings_percent: Annotated[Decimal | None, _doc(
+    savings_percent: Annotated[Decimal | None, doc(
         "(baseline total - this total) / baseline total x 100, rounded half-even to 2 places, as a decimal "
         "string (negative: dearer than the baseline); null without a baseline, when the baseline costs "
         "nothing, or in another currency.")] = None

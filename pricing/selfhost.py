@@ -35,6 +35,7 @@ from pricing import fx as fxrates
 from pricing.bounds import bounded
 from pricing.catalog import EXACT, Catalog
 from pricing.errors import InvalidWorkloadError, NoPriceError, PricingError
+from pricing.schema import doc
 from pricing.selfhost_data import RATE_LIMIT, GpuOffer, SelfhostData, ServingProfile
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS, Usage, Workload
 
@@ -54,78 +55,75 @@ _WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOpera
 _SECONDS_PER_HOUR = 3600
 
 
-def _d(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class InlineProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A serving profile given in the request instead of by id: rates per node."""
 
-    gpu: Annotated[str, _d("The GPU model, e.g. `H800`.")]
-    gpus_per_node: Annotated[int, _d("GPUs in one node (the unit the rates are measured on).")]
-    prefill_tokens_per_second: Annotated[Decimal, _d("Input tokens one node prefills per second.")]
-    decode_tokens_per_second: Annotated[Decimal, _d("Output tokens one node decodes per second.")]
-    prefill_includes_cache_hits: Annotated[bool, _d(
+    gpu: Annotated[str, doc("The GPU model, e.g. `H800`.")]
+    gpus_per_node: Annotated[int, doc("GPUs in one node (the unit the rates are measured on).")]
+    prefill_tokens_per_second: Annotated[Decimal, doc("Input tokens one node prefills per second.")]
+    decode_tokens_per_second: Annotated[Decimal, doc("Output tokens one node decodes per second.")]
+    prefill_includes_cache_hits: Annotated[bool, doc(
         "True (default): the prefill rate counts cache hits too, so every input token costs prefill time. "
         "False: cache hits cost no prefill time.")] = True
-    min_nodes: Annotated[Decimal, _d("The smallest deployment, in nodes (default 1).")] = Decimal(1)
+    min_nodes: Annotated[Decimal, doc("The smallest deployment, in nodes (default 1).")] = Decimal(1)
 
 
 class ApiComparison(msgspec.Struct, frozen=True, kw_only=True):
     """The same token totals quoted on one API model, against the self-hosting total."""
 
-    name: Annotated[str, _d("The catalog name compared, as given.")]
-    model: Annotated[str, _d("The model's canonical id.")]
-    provider: Annotated[str, _d("The API's provider.")]
-    currency: Annotated[str, _d("Currency of `total`.")]
-    total: Annotated[Decimal, _d("The API's exact price for the same token totals (Catalog.quote, unrounded).")]
-    saving: Annotated[Decimal | None, _d("API total minus self-hosting total: positive when self-hosting is cheaper, negative a premium; none across currencies.")]
-    saving_percent: Annotated[Decimal | None, _d("`saving` as a percent of the API total (2 places, half-even).")]
-    markup_percent: Annotated[Decimal | None, _d("How far the API's price is above self-hosting's cost, percent of the self-hosting total (DeepSeek's 'cost profit margin'; 2 places).")]
-    cheaper: Annotated[Literal["self-hosting", "api", "equal"] | None, _d("Which is cheaper at this volume; none across currencies.")]
-    break_even_daily_tokens: Annotated[int | None, _d("Daily input + output tokens (this usage's mix) above which self-hosting is cheaper than this API; none when it never is, or across currencies. Rounded up to a whole token.")]
-    window: Annotated[str | None, _d("The API's off-peak window that applied at `at`, if any.")]
-    source: Annotated[str, _d("Where the API price was read.")]
-    checked: Annotated[date, _d("When the API price was last checked.")]
+    name: Annotated[str, doc("The catalog name compared, as given.")]
+    model: Annotated[str, doc("The model's canonical id.")]
+    provider: Annotated[str, doc("The API's provider.")]
+    currency: Annotated[str, doc("Currency of `total`.")]
+    total: Annotated[Decimal, doc("The API's exact price for the same token totals (Catalog.quote, unrounded).")]
+    saving: Annotated[Decimal | None, doc("API total minus self-hosting total: positive when self-hosting is cheaper, negative a premium; none across currencies.")]
+    saving_percent: Annotated[Decimal | None, doc("`saving` as a percent of the API total (2 places, half-even).")]
+    markup_percent: Annotated[Decimal | None, doc("How far the API's price is above self-hosting's cost, percent of the self-hosting total (DeepSeek's 'cost profit margin'; 2 places).")]
+    cheaper: Annotated[Literal["self-hosting", "api", "equal"] | None, doc("Which is cheaper at this volume; none across currencies.")]
+    break_even_daily_tokens: Annotated[int | None, doc("Daily input + output tokens (this usage's mix) above which self-hosting is cheaper than this API; none when it never is, or across currencies. Rounded up to a whole token.")]
+    window: Annotated[str | None, doc("The API's off-peak window that applied at `at`, if any.")]
+    source: Annotated[str, doc("Where the API price was read.")]
+    checked: Annotated[date, doc("When the API price was last checked.")]
 
 
 class Unpriced(msgspec.Struct, frozen=True, kw_only=True):
     """A served-by name left out of the comparison because it has no price at the quote's instant."""
 
-    name: Annotated[str, _d("The catalog name.")]
-    reason: Annotated[str, _d("Why it has no price then.")]
+    name: Annotated[str, doc("The catalog name.")]
+    reason: Annotated[str, doc("Why it has no price then.")]
 
 
 class SelfhostQuote(msgspec.Struct, frozen=True, kw_only=True):
     """What serving the usage on rented GPUs costs, sized from the profile, and the APIs beside it."""
 
-    profile: Annotated[str, _d("The serving profile's id, or `inline`.")]
-    model: Annotated[str | None, _d("The open-weight model the profile serves, when it names one.")]
-    gpu: Annotated[str, _d("The profile's GPU model.")]
-    gpus_per_node: Annotated[int, _d("GPUs per node.")]
-    hours: Annotated[Decimal, _d("The span the token totals cover.")]
-    input_tokens: Annotated[int, _d("Input tokens over the span, cached included.")]
-    cached_input_tokens: Annotated[int, _d("The cached part of `input_tokens`.")]
-    output_tokens: Annotated[int, _d("Output tokens over the span.")]
-    prefill_node_seconds: Annotated[Decimal, _d("Node-seconds of prefill (3 places).")]
-    decode_node_seconds: Annotated[Decimal, _d("Node-seconds of decode (3 places).")]
-    utilisation: Annotated[Decimal, _d("Share of provisioned time doing useful work.")]
-    peak_ratio: Annotated[Decimal, _d("Peak-to-average ratio provisioned for (1: the average).")]
-    nodes: Annotated[Decimal, _d("Nodes needed on average over the span, after utilisation and peak ratio (6 places).")]
-    billed_nodes: Annotated[Decimal, _d("`nodes`, but at least the profile's smallest deployment (6 places).")]
-    gpus: Annotated[Decimal, _d("`billed_nodes` times GPUs per node (6 places).")]
-    gpu_hours: Annotated[Decimal, _d("GPU-hours paid for over the span (6 places).")]
-    offer: Annotated[str | None, _d("The GPU offer's id, when one was named.")]
-    gpu_hour_price: Annotated[Decimal, _d("Price of one GPU-hour, in `currency`.")]
-    currency: Annotated[str, _d("Currency of every amount of the self-hosting side.")]
-    total: Annotated[Decimal, _d("Self-hosting cost over the span (6 places, half-even).")]
-    per_million_input: Annotated[Decimal | None, _d("Cost of the prefill share per million input tokens (6 places); none without input.")]
-    per_million_output: Annotated[Decimal | None, _d("Cost of the decode share per million output tokens (6 places); none without output.")]
-    daily_tokens: Annotated[int, _d("Input + output tokens per 24 hours at this usage's rate (rounded half-even).")]
-    at: Annotated[datetime, _d("The instant the API prices were read at.")]
-    compare: Annotated[tuple[ApiComparison, ...], _d("The API quotes, cheapest first.")]
-    unpriced: Annotated[tuple[Unpriced, ...], _d("Served-by names with no price at `at`.")] = ()
-    notes: Annotated[tuple[str, ...], _d("Caveats about this quote (dates of the offer against `at`, say).")] = ()
+    profile: Annotated[str, doc("The serving profile's id, or `inline`.")]
+    model: Annotated[str | None, doc("The open-weight model the profile serves, when it names one.")]
+    gpu: Annotated[str, doc("The profile's GPU model.")]
+    gpus_per_node: Annotated[int, doc("GPUs per node.")]
+    hours: Annotated[Decimal, doc("The span the token totals cover.")]
+    input_tokens: Annotated[int, doc("Input tokens over the span, cached included.")]
+    cached_input_tokens: Annotated[int, doc("The cached part of `input_tokens`.")]
+    output_tokens: Annotated[int, doc("Output tokens over the span.")]
+    prefill_node_seconds: Annotated[Decimal, doc("Node-seconds of prefill (3 places).")]
+    decode_node_seconds: Annotated[Decimal, doc("Node-seconds of decode (3 places).")]
+    utilisation: Annotated[Decimal, doc("Share of provisioned time doing useful work.")]
+    peak_ratio: Annotated[Decimal, doc("Peak-to-average ratio provisioned for (1: the average).")]
+    nodes: Annotated[Decimal, doc("Nodes needed on average over the span, after utilisation and peak ratio (6 places).")]
+    billed_nodes: Annotated[Decimal, doc("`nodes`, but at least the profile's smallest deployment (6 places).")]
+    gpus: Annotated[Decimal, doc("`billed_nodes` times GPUs per node (6 places).")]
+    gpu_hours: Annotated[Decimal, doc("GPU-hours paid for over the span (6 places).")]
+    offer: Annotated[str | None, doc("The GPU offer's id, when one was named.")]
+    gpu_hour_price: Annotated[Decimal, doc("Price of one GPU-hour, in `currency`.")]
+    currency: Annotated[str, doc("Currency of every amount of the self-hosting side.")]
+    total: Annotated[Decimal, doc("Self-hosting cost over the span (6 places, half-even).")]
+    per_million_input: Annotated[Decimal | None, doc("Cost of the prefill share per million input tokens (6 places); none without input.")]
+    per_million_output: Annotated[Decimal | None, doc("Cost of the decode share per million output tokens (6 places); none without output.")]
+    daily_tokens: Annotated[int, doc("Input + output tokens per 24 hours at this usage's rate (rounded half-even).")]
+    at: Annotated[datetime, doc("The instant the API prices were read at.")]
+    compare: Annotated[tuple[ApiComparison, ...], doc("The API quotes, cheapest first.")]
+    unpriced: Annotated[tuple[Unpriced, ...], doc("Served-by names with no price at `at`.")] = ()
+    notes: Annotated[tuple[str, ...], doc("Caveats about this quote (dates of the offer against `at`, say).")] = ()
 
 
 def _round(value: Fraction, places: int) -> Decimal:

@@ -17,6 +17,7 @@ from typing import Annotated
 import msgspec
 
 from pricing.errors import CatalogError
+from pricing.schema import doc
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -26,53 +27,50 @@ MAX_PLACES = 20
 DEFAULT_FOLDER = Path(__file__).with_name("data") / "selfhost"
 
 
-def _d(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class GpuOffer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A price for renting GPUs: one product of one provider under one commitment, dated and sourced."""
 
-    id: Annotated[str, _d("The offer's id, e.g. `aws-p5.48xlarge-us-east-1`.")]
-    provider: Annotated[str, _d("Who rents it out: `aws`, `azure`, `google-cloud`, `coreweave`, `lambda`, `runpod`...")]
-    product: Annotated[str, _d("The instance type or product name as the provider sells it.")]
-    gpu: Annotated[str, _d("The GPU model, e.g. `H100 SXM 80GB`.")]
-    gpus: Annotated[int, _d("GPUs in one instance of the product.")]
-    gpu_hour: Annotated[Decimal, _d("Price of one GPU for one hour, in `currency` (instance price / `gpus`).")]
-    commitment: Annotated[str, _d("`on-demand`, `spot`, `reserved-1y`, `reserved-3y`, or `assumed` (not a market offer).")]
-    starts: Annotated[datetime, _d("From when the price is known to be in force.")] = msgspec.field(name="from")
-    source: Annotated[str, _d("The URL the price was read from.")]
-    checked: Annotated[date, _d("When the source was last read.")]
-    region: Annotated[str, _d("The region the price applies to; empty when the provider has one price.")] = ""
-    currency: Annotated[str, _d("ISO 4217 code of `gpu_hour`.")] = "USD"
-    until: Annotated[datetime | None, _d("When the price stopped applying; none while current.")] = None
-    note: Annotated[str, _d("What the price covers and how it was read.")] = ""
+    id: Annotated[str, doc("The offer's id, e.g. `aws-p5.48xlarge-us-east-1`.")]
+    provider: Annotated[str, doc("Who rents it out: `aws`, `azure`, `google-cloud`, `coreweave`, `lambda`, `runpod`...")]
+    product: Annotated[str, doc("The instance type or product name as the provider sells it.")]
+    gpu: Annotated[str, doc("The GPU model, e.g. `H100 SXM 80GB`.")]
+    gpus: Annotated[int, doc("GPUs in one instance of the product.")]
+    gpu_hour: Annotated[Decimal, doc("Price of one GPU for one hour, in `currency` (instance price / `gpus`).")]
+    commitment: Annotated[str, doc("`on-demand`, `spot`, `reserved-1y`, `reserved-3y`, or `assumed` (not a market offer).")]
+    starts: Annotated[datetime, doc("From when the price is known to be in force.")] = msgspec.field(name="from")
+    source: Annotated[str, doc("The URL the price was read from.")]
+    checked: Annotated[date, doc("When the source was last read.")]
+    region: Annotated[str, doc("The region the price applies to; empty when the provider has one price.")] = ""
+    currency: Annotated[str, doc("ISO 4217 code of `gpu_hour`.")] = "USD"
+    until: Annotated[datetime | None, doc("When the price stopped applying; none while current.")] = None
+    note: Annotated[str, doc("What the price covers and how it was read.")] = ""
 
 
 class ServingProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An open-weight model served on a hardware layout, with its measured throughput per node."""
 
-    id: Annotated[str, _d("The profile's id, e.g. `deepseek-v3-r1-h800-deepseek`.")]
-    model: Annotated[str, _d("The open-weight model it serves (an id of the served-by list).")]
-    gpu: Annotated[str, _d("The GPU model.")]
-    gpus_per_node: Annotated[int, _d("GPUs in the serving unit the rates are measured on.")]
-    prefill_tokens_per_second: Annotated[Decimal, _d("Input tokens a node prefills per second.")]
-    decode_tokens_per_second: Annotated[Decimal, _d("Output tokens a node decodes per second.")]
-    prefill_includes_cache_hits: Annotated[bool, _d(
+    id: Annotated[str, doc("The profile's id, e.g. `deepseek-v3-r1-h800-deepseek`.")]
+    model: Annotated[str, doc("The open-weight model it serves (an id of the served-by list).")]
+    gpu: Annotated[str, doc("The GPU model.")]
+    gpus_per_node: Annotated[int, doc("GPUs in the serving unit the rates are measured on.")]
+    prefill_tokens_per_second: Annotated[Decimal, doc("Input tokens a node prefills per second.")]
+    decode_tokens_per_second: Annotated[Decimal, doc("Output tokens a node decodes per second.")]
+    prefill_includes_cache_hits: Annotated[bool, doc(
         "True: the prefill rate counts every input token, cache hits included (all input is divided by it). "
         "False: it counts computed tokens, and a cache hit is taken to cost no prefill time.")]
-    source: Annotated[str, _d("The URL the figures were read from.")]
-    checked: Annotated[date, _d("When the source was last read.")]
-    name: Annotated[str, _d("A readable title.")] = ""
-    engine: Annotated[str, _d("The serving engine (SGLang, vLLM, TensorRT-LLM, in-house...).")] = ""
-    parallelism: Annotated[str, _d("The parallelism layout (TP, EP, DP, disaggregation).")] = ""
-    precision: Annotated[str, _d("Weight and compute precision.")] = ""
-    per_user_tokens_per_second: Annotated[str, _d("Output speed one user sees at these rates, as the source states it; empty when not stated.")] = ""
-    min_nodes: Annotated[Decimal, _d("The smallest deployment of this layout, in nodes: self-hosting pays for at least this many.")] = Decimal(1)
-    direct: Annotated[tuple[str, ...], _d("Fields the source gives directly.")] = ()
-    derived: Annotated[tuple[str, ...], _d("Fields computed from the source's figures (the note says how).")] = ()
-    published: Annotated[date | None, _d("When the source was published, if it says.")] = None
-    note: Annotated[str, _d("Quotes from the source, and how derived figures were computed.")] = ""
+    source: Annotated[str, doc("The URL the figures were read from.")]
+    checked: Annotated[date, doc("When the source was last read.")]
+    name: Annotated[str, doc("A readable title.")] = ""
+    engine: Annotated[str, doc("The serving engine (SGLang, vLLM, TensorRT-LLM, in-house...).")] = ""
+    parallelism: Annotated[str, doc("The parallelism layout (TP, EP, DP, disaggregation).")] = ""
+    precision: Annotated[str, doc("Weight and compute precision.")] = ""
+    per_user_tokens_per_second: Annotated[str, doc("Output speed one user sees at these rates, as the source states it; empty when not stated.")] = ""
+    min_nodes: Annotated[Decimal, doc("The smallest deployment of this layout, in nodes: self-hosting pays for at least this many.")] = Decimal(1)
+    direct: Annotated[tuple[str, ...], doc("Fields the source gives directly.")] = ()
+    derived: Annotated[tuple[str, ...], doc("Fields computed from the source's figures (the note says how).")] = ()
+    published: Annotated[date | None, doc("When the source was published, if it says.")] = None
+    note: Annotated[str, doc("Quotes from the source, and how derived figures were computed.")] = ""
 
 
 class OpenModel(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

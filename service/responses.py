@@ -12,17 +12,14 @@ from typing import Annotated
 import msgspec
 
 from pricing import Catalog, Model, PricingError, Quote, RankedQuote, Workload, totals_by_currency
-
-
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
+from pricing.schema import doc
 
 
 class BatchResponse(msgspec.Struct, frozen=True, kw_only=True):
     """The quotes of a batch, in request order, and their totals."""
 
-    quotes: Annotated[Sequence[Quote], _doc("One quote per workload, in the order of the request.")]
-    totals: Annotated[dict[str, Decimal], _doc(
+    quotes: Annotated[Sequence[Quote], doc("One quote per workload, in the order of the request.")]
+    totals: Annotated[dict[str, Decimal], doc(
         'Sum of the quote totals per currency code: an exact decimal in a JSON string, e.g. "2.19"; '
         "never rounded.")]
 
@@ -30,26 +27,26 @@ class BatchResponse(msgspec.Struct, frozen=True, kw_only=True):
 class CompareResponse(msgspec.Struct, frozen=True, kw_only=True):
     """A ranked comparison."""
 
-    quotes: Annotated[Sequence[RankedQuote], _doc(
+    quotes: Annotated[Sequence[RankedQuote], doc(
         "Cheapest first (grouped by currency: totals in different currencies are not compared).")]
-    baseline: Annotated[str | None, _doc("The baseline's `provider/id`, or null.")]
+    baseline: Annotated[str | None, doc("The baseline's `provider/id`, or null.")]
 
 
 class ModelsResponse(msgspec.Struct, frozen=True, kw_only=True):
     """The catalog's models."""
 
-    models: Annotated[Sequence[Model], _doc("Models ordered by `provider/id`.")]
-    count: Annotated[int, _doc("Number of models listed.")]
-    catalog_digest: Annotated[str, _doc("SHA-256 of the catalog.")]
+    models: Annotated[Sequence[Model], doc("Models ordered by `provider/id`.")]
+    count: Annotated[int, doc("Number of models listed.")]
+    catalog_digest: Annotated[str, doc("SHA-256 of the catalog.")]
 
 
 class Health(msgspec.Struct, frozen=True, kw_only=True):
     """Liveness, and which catalog is served."""
 
-    status: Annotated[str, _doc("`ok` while the service answers.")]
-    catalog_digest: Annotated[str, _doc(
+    status: Annotated[str, doc("`ok` while the service answers.")]
+    catalog_digest: Annotated[str, doc(
         "SHA-256 over the catalog's files: the same catalog gives the same digest.")]
-    models: Annotated[int, _doc("Number of models in the catalog.")]
+    models: Annotated[int, doc("Number of models in the catalog.")]
 
 
 _ENCODER = msgspec.json.Encoder()

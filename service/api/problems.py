@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from pricing.schema import doc
 from service.api.settings import MAX_BODY_BYTES
 
 PROBLEM_JSON = "application/problem+json"
@@ -17,28 +18,25 @@ ABOUT_BLANK = "about:blank"
 _log = logging.getLogger("service")
 
 
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
-
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """An RFC 9457 problem document (`application/problem+json`): what went wrong (`detail`), where
     (`field`), and what might have been meant (`matches`)."""
 
-    type: Annotated[str, _doc("`about:blank`: the HTTP status and `code` carry the meaning (RFC 9457, 4.2.1).")]
-    status: Annotated[int, _doc("The HTTP status code.")]
-    title: Annotated[str, _doc("The status's standard phrase.")]
-    detail: Annotated[str, _doc("What went wrong and what to do about it, for a person.")]
-    code: Annotated[str, _doc(
+    type: Annotated[str, doc("`about:blank`: the HTTP status and `code` carry the meaning (RFC 9457, 4.2.1).")]
+    status: Annotated[int, doc("The HTTP status code.")]
+    title: Annotated[str, doc("The status's standard phrase.")]
+    detail: Annotated[str, doc("What went wrong and what to do about it, for a person.")]
+    code: Annotated[str, doc(
         "Stable machine-readable name: `malformed_json`, `unsupported_media_type`, `empty_body`, "
         "`body_too_large`, `invalid_request`, `unknown_model`, `ambiguous_model`, `unknown_provider`, "
         "`no_price`, `not_found`, `method_not_allowed`, `internal_error`; `bad_request` and `http_error` "
         "for other errors of the HTTP layer.")]
-    field: Annotated[str | None, _doc(
+    field: Annotated[str | None, doc(
         "JSON path of the offending value in the request, e.g. `$.workloads[3].input_tokens`.")] = None
-    index: Annotated[int | None, _doc(
+    index: Annotated[int | None, doc(
         "Position of the offending item in the request's list (a batch's workload, a compare's model).")] = None
-    matches: Annotated[tuple[str, ...] | None, _doc(
+    matches: Annotated[tuple[str, ...] | None, doc(
         "Close matches of an unknown model name, or the candidates of an ambiguous one.")] = None
 
 

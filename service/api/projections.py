@@ -19,6 +19,7 @@ from pricing.forecast import MAX_HISTORY_WEEKS, Forecast, Observation, forecast
 from pricing.fx import MissingRateError
 from pricing.plan import Plan, plan
 from pricing.projection import Projection, RankedProjection, Shape, project, project_many
+from pricing.schema import doc
 from service.api import openapi
 from service.api.bodies import content_type, decode, require_json
 from service.api.pricing_problems import model_problem
@@ -29,31 +30,28 @@ _Req = Request[Any, Any, Any]
 _STRICT = {"frozen": True, "kw_only": True, "forbid_unknown_fields": True}
 
 
-def _doc(text: str) -> msgspec.Meta:
-    return msgspec.Meta(description=text)
 
-
-_FX = _doc("The caller's own rates, e.g. {\"USD/VND\": \"25000\"} (1 USD is 25,000 VND): nothing is fetched.")
-_CURRENCY = _doc("ISO 4217 code to answer in; other than the catalog's, it needs its rate in `fx`.")
-_USAGE = _doc("The token profile of one request (`requests` and `at` are not used: see from/until).")
+_FX = doc("The caller's own rates, e.g. {\"USD/VND\": \"25000\"} (1 USD is 25,000 VND): nothing is fetched.")
+_CURRENCY = doc("ISO 4217 code to answer in; other than the catalog's, it needs its rate in `fx`.")
+_USAGE = doc("The token profile of one request (`requests` and `at` are not used: see from/until).")
 
 
 class ProjectionRequest(msgspec.Struct, **_STRICT):
     """Requests with one token profile spread over a span, on one model or several."""
 
-    until: Annotated[datetime, _doc("End of the span, exclusive (RFC 3339 with an offset).")]
-    starts: Annotated[datetime, _doc("Start of the span (RFC 3339 with an offset).")] = msgspec.field(name="from")
+    until: Annotated[datetime, doc("End of the span, exclusive (RFC 3339 with an offset).")]
+    starts: Annotated[datetime, doc("Start of the span (RFC 3339 with an offset).")] = msgspec.field(name="from")
     usage: Annotated[Usage, _USAGE] = Usage()
-    model: Annotated[str | None, _doc("The model (or give `models`).")] = None
+    model: Annotated[str | None, doc("The model (or give `models`).")] = None
     models: Annotated[Annotated[list[str], msgspec.Meta(min_length=1, max_length=MAX_COMPARE_MODELS)] | None,
-                      _doc("Several models, ranked cheapest first.")] = None
-    baseline: Annotated[str | None, _doc("With `models`: savings in percent against this model.")] = None
-    requests: Annotated[int | None, _doc("Requests over the span (or give a rate).")] = None
-    requests_per_day: Annotated[Decimal | None, _doc("A rate: requests a day.")] = None
-    requests_per_hour: Annotated[Decimal | None, _doc("A rate: requests an hour.")] = None
-    shape: Annotated[Shape | None, _doc("Hour-of-week traffic shape (default: even).")] = None
-    zone: Annotated[str, _doc("IANA zone of the month (and day) breakdown.")] = "UTC"
-    days: Annotated[bool, _doc("Also break down by day.")] = False
+                      doc("Several models, ranked cheapest first.")] = None
+    baseline: Annotated[str | None, doc("With `models`: savings in percent against this model.")] = None
+    requests: Annotated[int | None, doc("Requests over the span (or give a rate).")] = None
+    requests_per_day: Annotated[Decimal | None, doc("A rate: requests a day.")] = None
+    requests_per_hour: Annotated[Decimal | None, doc("A rate: requests an hour.")] = None
+    shape: Annotated[Shape | None, doc("Hour-of-week traffic shape (default: even).")] = None
+    zone: Annotated[str, doc("IANA zone of the month (and day) breakdown.")] = "UTC"
+    days: Annotated[bool, doc("Also break down by day.")] = False
     currency: Annotated[str | None, _CURRENCY] = None
     fx: Annotated[dict[str, Decimal] | None, _FX] = None
 
@@ -61,25 +59,25 @@ class ProjectionRequest(msgspec.Struct, **_STRICT):
 class ProjectionRanking(msgspec.Struct, frozen=True, kw_only=True):
     """Projections of several models, cheapest first (by currency, then total)."""
 
-    projections: Annotated[tuple[RankedProjection, ...], _doc("One projection a model, cheapest first.")]
-    baseline: Annotated[str | None, _doc("provider/id of the baseline, if any.")]
+    projections: Annotated[tuple[RankedProjection, ...], doc("One projection a model, cheapest first.")]
+    baseline: Annotated[str | None, doc("provider/id of the baseline, if any.")]
 
 
 class BudgetRequest(msgspec.Struct, **_STRICT):
     """A budget per cycle and a rate of use from an instant."""
 
-    model: Annotated[str, _doc("The model.")]
-    amount: Annotated[Decimal, _doc("The budget for the cycle, in `currency` (default: the catalog's).")]
-    starts: Annotated[datetime, _doc("When the rate of use starts; its cycle is the one it falls in.")] = \
+    model: Annotated[str, doc("The model.")]
+    amount: Annotated[Decimal, doc("The budget for the cycle, in `currency` (default: the catalog's).")]
+    starts: Annotated[datetime, doc("When the rate of use starts; its cycle is the one it falls in.")] = \
         msgspec.field(name="from")
     usage: Annotated[Usage, _USAGE] = Usage()
-    requests_per_day: Annotated[Decimal | None, _doc("The rate: requests a day.")] = None
-    requests_per_hour: Annotated[Decimal | None, _doc("The rate: requests an hour.")] = None
-    shape: Annotated[Shape | None, _doc("Hour-of-week traffic shape (default: even).")] = None
-    cycle: Annotated[Literal["month", "rolling-30d"], _doc("Calendar month in `zone`, or 30 days from `from`.")] = \
+    requests_per_day: Annotated[Decimal | None, doc("The rate: requests a day.")] = None
+    requests_per_hour: Annotated[Decimal | None, doc("The rate: requests an hour.")] = None
+    shape: Annotated[Shape | None, doc("Hour-of-week traffic shape (default: even).")] = None
+    cycle: Annotated[Literal["month", "rolling-30d"], doc("Calendar month in `zone`, or 30 days from `from`.")] = \
         "month"
-    zone: Annotated[str, _doc("IANA zone of the calendar month and days.")] = "UTC"
-    spent: Annotated[Decimal, _doc("Already spent in the cycle before `from`.")] = Decimal(0)
+    zone: Annotated[str, doc("IANA zone of the calendar month and days.")] = "UTC"
+    spent: Annotated[Decimal, doc("Already spent in the cycle before `from`.")] = Decimal(0)
     currency: Annotated[str | None, _CURRENCY] = None
     fx: Annotated[dict[str, Decimal] | None, _FX] = None
 
@@ -87,11 +85,11 @@ class BudgetRequest(msgspec.Struct, **_STRICT):
 class PlanRequest(msgspec.Struct, **_STRICT):
     """Deferrable work: requests that may run anywhere in a span, at most a rate an hour."""
 
-    model: Annotated[str, _doc("The model.")]
-    requests: Annotated[int, _doc("Requests to run.")]
-    until: Annotated[datetime, _doc("Deadline, exclusive.")]
-    max_per_hour: Annotated[Decimal, _doc("The most requests in any hour.")]
-    starts: Annotated[datetime, _doc("Earliest start.")] = msgspec.field(name="from")
+    model: Annotated[str, doc("The model.")]
+    requests: Annotated[int, doc("Requests to run.")]
+    until: Annotated[datetime, doc("Deadline, exclusive.")]
+    max_per_hour: Annotated[Decimal, doc("The most requests in any hour.")]
+    starts: Annotated[datetime, doc("Earliest start.")] = msgspec.field(name="from")
     usage: Annotated[Usage, _USAGE] = Usage()
     currency: Annotated[str | None, _CURRENCY] = None
     fx: Annotated[dict[str, Decimal] | None, _FX] = None
@@ -104,22 +102,22 @@ MAX_HISTORY_POINTS = MAX_HISTORY_WEEKS * 168
 class HistoryHour(msgspec.Struct, **_STRICT):
     """Requests seen in one UTC hour (points in the same hour add up)."""
 
-    at: Annotated[datetime, _doc("An instant in the hour (RFC 3339 with an offset).")]
-    requests: Annotated[int, msgspec.Meta(ge=0, le=10**12), _doc("Requests in that hour.")]
+    at: Annotated[datetime, doc("An instant in the hour (RFC 3339 with an offset).")]
+    requests: Annotated[int, msgspec.Meta(ge=0, le=10**12), doc("Requests in that hour.")]
 
 
 class ForecastRequest(msgspec.Struct, **_STRICT):
     """Hourly request history of one model and token profile, and the weeks to forecast after it."""
 
-    model: Annotated[str, _doc("The model to price the forecast on.")]
+    model: Annotated[str, doc("The model to price the forecast on.")]
     history: Annotated[Annotated[list[HistoryHour], msgspec.Meta(min_length=1, max_length=MAX_HISTORY_POINTS)],
-                       _doc("Hourly requests; hours missing from it had none.")]
-    weeks: Annotated[int, msgspec.Meta(ge=1, le=520), _doc("Whole weeks to forecast after the history.")]
+                       doc("Hourly requests; hours missing from it had none.")]
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=520), doc("Whole weeks to forecast after the history.")]
     usage: Annotated[Usage, _USAGE] = Usage()
     holdout: Annotated[int, msgspec.Meta(ge=0, le=520),
-                       _doc("Last weeks of history held out to score the fit (0: no backtest).")] = 2
-    since: Annotated[datetime | None, _doc("Fit from this instant (default: the history's first hour).")] = None
-    until: Annotated[datetime | None, _doc("Fit up to this instant, exclusive (default: after its last hour).")] = None
+                       doc("Last weeks of history held out to score the fit (0: no backtest).")] = 2
+    since: Annotated[datetime | None, doc("Fit from this instant (default: the history's first hour).")] = None
+    until: Annotated[datetime | None, doc("Fit up to this instant, exclusive (default: after its last hour).")] = None
 
 
 PROJECTION_DECODER = msgspec.json.Decoder(ProjectionRequest)
@@ -141,19 +139,16 @@ def _problem(exc: PricingError, model_field: str = "$.model", when_field: str = 
     return problem(422, "invalid_request", f"{path}: {reason}", field=path)
 
 
-async def _off_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)`` in a worker thread. A long span priced by the hour with days broken out
-    is seconds of exact arithmetic: on the event loop it would stall every other request of the worker
-    (the request's timeout answers 503 and the thread finishes its work unseen)."""
-    return await asyncio.to_thread(fn, *args, **kwargs)
-
-
 def _json(value: Any) -> Response[bytes]:
     return Response(_ENCODER.encode(value), media_type="application/json")
 
 
 def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
-    """The three routes, each pricing with the catalog ``current()`` returns at the time."""
+    """The four routes, each pricing with the catalog ``current()`` returns at the time.
+
+    Each prices in a worker thread (``asyncio.to_thread``): a long span priced by the hour with days
+    broken out is seconds of exact arithmetic, which on the event loop would stall every other
+    request of the worker (past its timeout the client gets 503 and the thread finishes unseen)."""
 
     @post("/v1/projections", status_code=200, tags=["quotes"], summary="Project requests over a span",
           dependencies=openapi.body_doc(ProjectionRequest, "What to project."),
@@ -177,11 +172,11 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
             "days": body.days, "currency": body.currency, "fx": body.fx}
         if body.model is not None:
             try:
-                return _json(await _off_loop(project, catalog, body.model, body.usage, body.starts, body.until, **options))
+                return _json(await asyncio.to_thread(project, catalog, body.model, body.usage, body.starts, body.until, **options))
             except PricingError as exc:
                 raise _problem(exc) from None
         try:
-            ranked = await _off_loop(project_many, catalog, body.models or [], body.usage, body.starts, body.until,
+            ranked = await asyncio.to_thread(project_many, catalog, body.models or [], body.usage, body.starts, body.until,
                                   baseline=body.baseline, **options)
         except UnknownModelError as exc:
             names = [*(body.models or []), body.baseline]
@@ -206,7 +201,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         require_json(content_type(request.scope))
         body = decode(await request.body(), BUDGET_DECODER)
         try:
-            result = await _off_loop(budget, current(), body.model, body.usage, body.amount, body.starts,
+            result = await asyncio.to_thread(budget, current(), body.model, body.usage, body.amount, body.starts,
                             requests_per_day=body.requests_per_day, requests_per_hour=body.requests_per_hour,
                             shape=body.shape, cycle=body.cycle, zone=body.zone, spent=body.spent,
                             currency=body.currency, fx=body.fx)
@@ -224,7 +219,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         require_json(content_type(request.scope))
         body = decode(await request.body(), PLAN_DECODER)
         try:
-            result = await _off_loop(plan, current(), body.model, body.usage, body.requests, body.starts, body.until,
+            result = await asyncio.to_thread(plan, current(), body.model, body.usage, body.requests, body.starts, body.until,
                           body.max_per_hour, currency=body.currency, fx=body.fx)
         except PricingError as exc:
             raise _problem(exc) from None
@@ -241,7 +236,7 @@ def routes(current: Callable[[], Catalog]) -> list[HTTPRouteHandler]:
         body = decode(await request.body(), FORECAST_DECODER)
         history = [Observation(at=h.at, requests=h.requests) for h in body.history]
         try:
-            result = await _off_loop(forecast, current(), body.model, body.usage, history, body.weeks, holdout=body.holdout,
+            result = await asyncio.to_thread(forecast, current(), body.model, body.usage, history, body.weeks, holdout=body.holdout,
                               since=body.since, until=body.until)
         except PricingError as exc:
             raise _problem(exc, when_field="$.weeks") from None
