@@ -50,6 +50,8 @@ _DAY_US = 86_400_000_000
 _MILLION = Decimal(1_000_000)
 #: The widest DECIMAL both DuckDB and Spark hold.
 MAX_PRECISION = 38
+#: The precision of amounts when the widest row's fit it: DECIMAL(18) is 64 bits in DuckDB and Parquet.
+NARROW_PRECISION = 18
 #: Stands for "no end" in the tables' ranges (joins stay plain comparisons, no ``IS NULL OR``).
 NO_END = 9_223_372_036_854_775_807
 #: Digits of the largest token count of one line (``MAX_TOKENS * MAX_REQUESTS``).
@@ -293,12 +295,16 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
-def compile_tables(catalog: Catalog, start: datetime, end: datetime, currency: str | None = None) -> PriceTables:
+def compile_tables(catalog: Catalog, start: datetime, end: datetime, currency: str | None = None,
+                   widest_tokens: int | None = None) -> PriceTables:
     """``catalog`` as price tables valid for usage with instants in ``[start, end]`` (UTC aware).
 
     Only the window spans depend on the range; outside it a row would miss its window.
     ``currency`` (an ISO 4217 code) picks each model's price list in that currency instead of its
-    first-listed one.
+    first-listed one. ``widest_tokens``, the most tokens of any row ((input + output) x requests),
+    narrows the amounts to DECIMAL(18, scale) when that many tokens at the largest rate fit 18
+    digits (every amount and total of the usage then fits, and is computed and written in 64 bits);
+    without it, or when they would not fit, amounts are DECIMAL(38, scale).
     """
     scale, rate_precision, amount_precision = money_types(catalog)
     start = start.astimezone(UTC)
@@ -366,6 +372,11 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime, currency: s
                        "r_cache_write", "r_cache_write_1h", "r_output"),
               types=("BIGINT", "BIGINT", "BIGINT", "VARCHAR", *(rate_type,) * 5), rows=tuple(plans.rows)),
     )
+    if widest_tokens is not None:
+        largest = max((int(v.scaleb(scale)) for row in plans.rows for v in row[4:9] if isinstance(v, Decimal)),
+                      default=0)
+        if widest_tokens * max(largest, 1) < 10**NARROW_PRECISION:
+            amount_precision = NARROW_PRECISION
     return PriceTables(tables=tables, scale=scale, rate_precision=rate_precision,
                        amount_precision=amount_precision, catalog_digest=catalog.digest,
                        start_us=epoch_us(start), end_us=epoch_us(end), currency=currency)
@@ -430,6 +441,7 @@ def day_of(at_us: int) -> int:
 
 __all__ = [
     "MAX_PRECISION",
+    "NARROW_PRECISION",
     "NO_END",
     "PriceTables",
     "Table",

@@ -18,7 +18,7 @@ import pricing
 NOT_AT_START_UP = (
     "tomllib", "zoneinfo", "pathlib", "difflib", "importlib.metadata", "sqlglot", "duckdb",
     "pricing.importers", "pricing.projection", "pricing.plan", "pricing.forecast", "pricing.selfhost",
-    "pricing.usage_tables", "pricing.usage_query", "pricing.lint",
+    "pricing.usage_tables", "pricing.usage_query", "pricing.usage_lookups", "pricing.lint",
 )
 
 _PROBE = f"""

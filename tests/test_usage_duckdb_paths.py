@@ -18,7 +18,7 @@ from pricing.usage_tables import compile_tables
 from pricing.workload import MAX_TOKENS
 from service.usage import UsageJob, engines, price_usage
 from service.usage.reading import open_input, raw_relation_sql
-from service.usage.run import write_rows
+from service.usage.run import output_select, write_rows
 from tests.usage_rows import CATALOG, read_rows, write_parquet
 
 _BASE: dict[str, Any] = {"id": None, "input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0,
@@ -52,6 +52,36 @@ def test_the_64_bit_bound_is_the_widest_that_fits_18_digits() -> None:
     budget = fast_tokens(tables)
     assert budget * largest < 10**18 <= (budget + 1) * largest
     assert SAFE_REQUESTS * MAX_TOKENS <= 2**63 - 1 < (SAFE_REQUESTS + 1) * MAX_TOKENS
+
+
+def test_the_widest_row_decides_whether_amounts_are_18_or_38_digits(tmp_path: Path) -> None:
+    """(input + output) x requests of the widest row, at the catalog's largest rate, within 18 digits:
+    every amount and total of the file fits DECIMAL(18, 12) (64-bit, in the query and in Parquet);
+    one token more and the file's amounts are DECIMAL(38, 12). Both price as the Python engine."""
+    import pyarrow.parquet as pq
+
+    model, at = _dearest()
+    budget = fast_tokens(compile_tables(CATALOG, at, at))
+    assert compile_tables(CATALOG, at, at, widest_tokens=budget).amount_precision == 18
+    assert compile_tables(CATALOG, at, at, widest_tokens=budget + 1).amount_precision == 38
+    assert compile_tables(CATALOG, at, at).amount_precision == 38
+    row = {**_BASE, "model": model, "at": at}
+    for extra, precision in ((0, 18), (1, 38)):
+        # Split over input, output and requests: the sum of the lines is what must fit.
+        rows = [{**row, "input_tokens": budget // 4, "cached_input_tokens": budget // 8,
+                 "output_tokens": (budget - 2 * (budget // 4)) // 2 + extra, "requests": 2},
+                {**row, "output_tokens": 5}]
+        if (rows[0]["input_tokens"] + rows[0]["output_tokens"]) * 2 != budget + 2 * extra:
+            rows[0]["input_tokens"] += 1  # budget odd: the widest row at the bound exactly
+        assert (rows[0]["input_tokens"] + rows[0]["output_tokens"]) * 2 == budget + 2 * extra
+        folder = tmp_path / str(precision)
+        folder.mkdir()
+        python = _priced(rows, "python", folder)
+        duck = _priced(rows, "duckdb", folder)
+        assert duck == python and duck[0]["error"] is None
+        for engine in ("python", "duckdb"):
+            schema = pq.read_schema(folder / f"out-{engine}.parquet")
+            assert str(schema.field("total").type) == f"decimal128({precision}, 12)", engine
 
 
 def test_rows_either_side_of_the_64_bit_bound_price_as_the_python_engine(tmp_path: Path) -> None:
@@ -138,3 +168,26 @@ def test_usage_outside_every_window_prices_with_no_window_table_rows(tmp_path: P
     _, _, tables = _connection([dict(r) for r in rows], tmp_path)
     assert not tables.table("price_spans").rows
     assert _priced(rows, "duckdb", tmp_path) == _priced(rows, "python", tmp_path)
+
+
+def test_rows_written_straight_are_checked_in_place_and_a_failed_check_prices_through_a_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _rows(300)
+    con, info, tables = _connection(rows, tmp_path)
+    select = output_select(info, money_as_text=False)
+    engines.copy_duckdb(con, tables, info.columns, select, tmp_path / "straight.parquet")
+    assert engines.written_in_order(con, tmp_path / "straight.parquet", ["at"])
+    # The same rows written in another order, or one row short, fail the check.
+    con.execute(f"COPY (SELECT * FROM read_parquet('{tmp_path / 'straight.parquet'}') ORDER BY id DESC) "
+                f"TO '{tmp_path / 'shuffled.parquet'}' (FORMAT parquet)")
+    assert not engines.written_in_order(con, tmp_path / "shuffled.parquet", ["at"])
+    con.execute(f"COPY (SELECT * FROM read_parquet('{tmp_path / 'straight.parquet'}') LIMIT 299) "
+                f"TO '{tmp_path / 'short.parquet'}' (FORMAT parquet)")
+    assert not engines.written_in_order(con, tmp_path / "short.parquet", ["at"])
+    # A run whose check fails writes the same file through the table (and its sort if need be).
+    straight = _priced(rows, "duckdb", tmp_path)
+    monkeypatch.setattr(engines, "written_in_order", lambda *_: False)
+    folder = tmp_path / "fallback"
+    folder.mkdir()
+    assert _priced(rows, "duckdb", folder) == straight == _priced(rows, "python", folder)
+    assert not list(folder.glob(".*partial"))  # the refused file is not left behind

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,8 +31,8 @@ from pricing import (
     Workload,
 )
 from pricing.errors import AmbiguousModelError
-from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, pricing_query
-from pricing.usage_tables import PriceTables, Table, at_scale
+from pricing.usage_query import AMOUNT_COLUMNS, PRICED_COLUMNS, arrays_parameters, pricing_query, spark_arrays
+from pricing.usage_tables import PriceTables, at_scale
 from service.usage.errors import UsageInputError
 from service.usage.reading import REPORTED_KIND_COLUMNS, quote_ident
 
@@ -42,28 +42,15 @@ PYTHON_CHUNK = 50_000
 _ZERO = Decimal(0)
 
 
-def arrow_type(sql_type: str) -> pa.DataType:
-    if sql_type == "BIGINT":
-        return pa.int64()
-    if sql_type == "VARCHAR":
-        return pa.string()
-    if sql_type == "BOOLEAN":
-        return pa.bool_()
-    precision, scale = sql_type.removeprefix("DECIMAL(").removesuffix(")").split(",")
-    return pa.decimal128(int(precision), int(scale))
-
-
-def arrow_table(table: Table) -> pa.Table:
-    columns = list(zip(*table.rows, strict=True)) if table.rows else [() for _ in table.columns]
-    return pa.table({name: pa.array(list(values), type=arrow_type(kind))
-                     for name, kind, values in zip(table.columns, table.types, columns, strict=True)})
+def reported_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The ``q_`` columns of what was billed that ``usage_input`` has (see ``service.usage.reading``)."""
+    present = {str(row[0]) for row in con.execute("DESCRIBE usage_input").fetchall()}
+    return [c for c in ("q_reported_cost", "q_reported_currency",
+                        *(f"q_{column}" for column in REPORTED_KIND_COLUMNS.values())) if c in present]
 
 
 def _kept(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[str]:
-    extra = [c for c in ("q_reported_cost", "q_reported_currency",
-                         *(f"q_{column}" for column in REPORTED_KIND_COLUMNS.values()))
-             if con.execute(f"SELECT count(*) FROM (DESCRIBE usage_input) WHERE column_name = '{c}'").fetchall() != [(0,)]]
-    return [*columns, *extra]
+    return [*columns, *reported_columns(con)]
 
 
 # -- duckdb --------------------------------------------------------------------------------------
@@ -86,28 +73,23 @@ class DuckdbPriced(NamedTuple):
 
 
 def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: str,
-               carried: Sequence[str] | None = None, *, ordered: bool = True) -> DuckdbPriced:
+               carried: Sequence[str] | None = None) -> DuckdbPriced:
     """Price ``usage_input`` into the temporary table ``out`` of ``con``, carrying only the
     ``carried`` input columns (default: all ``columns``); see ``DuckdbPriced`` for the views.
-    ``ordered=False`` skips the sort, for a run that only sums (``in_order`` then fails its check).
 
-    Why this shape: DuckDB's hash joins do not keep input order, so the priced rows are sorted
-    once, narrow (the input's other columns are not dragged through the joins and the sort); the
-    view then puts them beside the input's own rows by position (``POSITIONAL JOIN``), which is
-    cheaper than sorting wide rows, and checks on every row that the row numbers agree. A
-    temporary table is held uncompressed (about twice as fast to fill as a stored one) and
-    spills to the connection's temp directory beyond its memory limit, so memory stays bounded.
+    Why this shape: the query looks prices up by position in arrays, not by joins, so DuckDB keeps
+    the input's order while it fills the table in parallel (a hash join would not, and the rows
+    would need a sort). The priced rows are narrow (the input's other columns are not carried);
+    the view puts them beside the input's own rows by position (``POSITIONAL JOIN``) and checks on
+    every row that the row numbers agree. A temporary table is held uncompressed (about twice as
+    fast to fill as a stored one) and spills to the connection's temp directory beyond its memory
+    limit, so memory stays bounded.
     """
-    model_keys = _enum_type(row[table.columns.index("model_key")] for table in tables.tables
-                            if "model_key" in table.columns for row in table.rows)
-    for table in tables.tables:
-        _register_with_enums(con, table, model_keys)
     kept = list(columns if carried is None else carried)
     query = pricing_query(tables, "duckdb", _kept(con, kept))
-    digest = _enum_type((tables.catalog_digest,))
     try:
-        con.execute(f"CREATE TEMP TABLE {out} AS SELECT * REPLACE (CAST(catalog_digest AS {digest}) AS catalog_digest) "
-                    f"FROM ({query}){' ORDER BY q_row_no' if ordered else ''}")
+        create_price_arrays(con, tables)
+        con.execute(f"CREATE TEMP TABLE {out} AS {query}")
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
     own = [quote_ident(c) for c in columns if c not in kept]
@@ -123,33 +105,52 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Seq
     return DuckdbPriced(out, in_order, by_row_no)
 
 
-#: Price-table columns copied onto every priced row. In DuckDB they are ENUMs (the catalog digest
-#: too): a join then gathers a small code rather than a string, and the Parquet writer writes the
-#: codes under one dictionary instead of hashing every string (the written column is still text).
-#: The values are sorted, so an ENUM orders as its text does (the summary's groups keep their order).
-ENUM_COLUMNS = {"price_periods": ("provider", "model_id", "currency", "period_from"),
-                "price_spans": ("window",), "price_rates": ("tier",)}
+def copy_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], select: str,
+                out: Path) -> None:
+    """Price ``usage_input`` straight into the Parquet file ``out`` in one pass, ``select`` giving the
+    output's columns over the priced rows.
+
+    One parallel, streaming pass: the query keeps the input's order (see ``run_duckdb``), so nothing
+    is held or sorted; ``written_in_order`` checks that it did.
+    """
+    query = pricing_query(tables, "duckdb", _kept(con, columns))
+    try:
+        create_price_arrays(con, tables)
+        con.execute(f"COPY (SELECT {select} FROM ({query})) TO {_lit(out)} (FORMAT parquet)")
+    except duckdb.Error as exc:
+        raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
 
 
-def _enum_type(values: Iterable[object]) -> str:
-    distinct = sorted({str(v) for v in values if v is not None})
-    if not distinct:
-        return "VARCHAR"
-    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in distinct) + ")"
+def written_in_order(con: duckdb.DuckDBPyConnection, out: Path, checked: Sequence[str]) -> bool:
+    """Whether the rows written to ``out`` are ``usage_input``'s rows in place: as many, and the
+    ``checked`` input columns equal row by row."""
+    written = f"read_parquet({_lit(out)})"
+    both = ", ".join(map(quote_ident, checked)) or "NULL AS q_none"
+    differ = " OR ".join(f"u.{quote_ident(c)} IS DISTINCT FROM o.{quote_ident(c)}" for c in checked) or "FALSE"
+    (more, wrong), = con.execute(
+        f"SELECT (SELECT count(*) FROM {written}) - (SELECT count(*) FROM usage_input), count(*) FILTER (WHERE {differ}) "
+        f"FROM (SELECT {both} FROM usage_input) AS u POSITIONAL JOIN (SELECT {both} FROM {written}) AS o").fetchall()
+    return bool(more == 0 and wrong == 0)
 
 
-def _register_with_enums(con: duckdb.DuckDBPyConnection, table: Table, model_keys: str) -> None:
-    enums = ENUM_COLUMNS.get(table.name, ())
-    staged = f"q_arrow_{table.name}"
-    con.register(staged, arrow_table(table))
-    types = {c: _enum_type(row[table.columns.index(c)] for row in table.rows) for c in enums}
-    if "model_key" in table.columns:
-        # One ENUM on both sides: the names-to-periods join compares small codes, not strings.
-        types["model_key"] = model_keys
-    casts = ", ".join(f"CAST({quote_ident(c)} AS {kind}) AS {quote_ident(c)}" for c, kind in types.items())
-    replace = f" REPLACE ({casts})" if casts else ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table.name} AS SELECT *{replace} FROM {staged}")
-    con.unregister(staged)
+def written_view(con: duckdb.DuckDBPyConnection, out: Path, q_columns: Sequence[str], view: str) -> str:
+    """A view of the rows written to ``out`` (in input order) with their ``q_row_no``, and the
+    input's ``q_columns`` beside them if any (what a summary reads)."""
+    written = f"read_parquet({_lit(out)}, file_row_number = true)"
+    if q_columns:
+        inner = ", ".join(map(quote_ident, q_columns))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT u.*, o.* EXCLUDE (file_row_number) "
+                    f"FROM (SELECT q_row_no, {inner} FROM usage_input) AS u POSITIONAL JOIN {written} AS o")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT file_row_number AS q_row_no, "
+                    f"* EXCLUDE (file_row_number) FROM {written}")
+    return view
+
+
+def create_price_arrays(con: duckdb.DuckDBPyConnection, tables: PriceTables) -> None:
+    """The relation ``price_arrays`` the query reads, its arrays bound as parameters."""
+    arrays, values = arrays_parameters(tables)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE price_arrays AS {arrays}", values)
 
 
 def _lit(path: Path) -> str:
@@ -185,6 +186,20 @@ def spark_session(master: str | None = None) -> Any:
     return session
 
 
+def spark_price_arrays(session: Any, tables: PriceTables) -> None:
+    """The relation ``price_arrays`` the query reads, on Spark: one row, from Arrow."""
+    def kind(sql_type: str) -> pa.DataType:
+        simple = {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "BOOLEAN": pa.bool_(), "TEXT": pa.string(),
+                  "VARCHAR": pa.string()}
+        if sql_type in simple:
+            return simple[sql_type]
+        precision, scale = sql_type.removeprefix("DECIMAL(").removesuffix(")").split(",")
+        return pa.decimal128(int(precision), int(scale))
+
+    table = pa.table({a.column: pa.array([a.values], type=pa.list_(kind(a.sql_type))) for a in spark_arrays(tables)})
+    session.createDataFrame(table).createOrReplaceTempView("price_arrays")
+
+
 def run_spark(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequence[str], out: Path,
               session: Any) -> None:
     work = Path(tempfile.mkdtemp(prefix="usage-spark-"))
@@ -192,8 +207,7 @@ def run_spark(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Sequ
         source = work / "input.parquet"
         con.execute(f"COPY (SELECT * FROM usage_input) TO {_lit(source)} (FORMAT parquet)")
         session.read.parquet(str(source)).createOrReplaceTempView("usage_input")
-        for table in tables.tables:
-            session.createDataFrame(arrow_table(table)).createOrReplaceTempView(table.name)
+        spark_price_arrays(session, tables)
         query = pricing_query(tables, "spark", _kept(con, columns))
         priced = work / "priced"
         try:

@@ -47,6 +47,7 @@ REPORTED_SCALE = 18
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
                   "UBIGINT", "HUGEINT", "UHUGEINT"}
 _WHOLE = r"\s*[+-]?[0-9]+\s*"
+_CLAMP = 10**18
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class InputInfo:
     id_column: str | None
     #: The line kinds whose billed amount the input gives (``reported_<kind>_cost``), in LINE_KINDS order.
     reported_kinds: tuple[str, ...] = ()
+    #: The most tokens of any row, (input + output) x requests, each factor clamped to [0, 10**18]:
+    #: it decides whether amounts fit 18 digits (``pricing.usage_tables.compile_tables``).
+    widest_tokens: int = 0
 
 
 def quote_ident(name: str) -> str:
@@ -207,10 +211,17 @@ def open_input(con: duckdb.DuckDBPyConnection, label: str, raw_sql: str, columns
     con.execute(f"CREATE OR REPLACE TEMP VIEW usage_canonical AS SELECT usage_raw.*, {', '.join(parts)} FROM usage_raw")
     con.execute("CREATE OR REPLACE TEMP VIEW usage_input AS SELECT * FROM usage_canonical")
     try:
-        rows, first, last = con.execute("SELECT count(*), min(q_at_us), max(q_at_us) FROM usage_input").fetchall()[0]
+        def clamp(column: str, default: int) -> str:
+            return f"LEAST(GREATEST(COALESCE({column}, {default}), 0), {_CLAMP})"
+
+        widest = (f"max(CAST({clamp('q_input_tokens', 0)} + {clamp('q_output_tokens', 0)} AS HUGEINT) "
+                  f"* {clamp('q_requests', 1)})")
+        rows, first, last, most = con.execute(
+            f"SELECT count(*), min(q_at_us), max(q_at_us), {widest} FROM usage_input").fetchall()[0]
     except duckdb.Error as exc:
         raise UsageInputError(label, f"cannot be read ({_first_line(exc)})") from None
-    return InputInfo(columns=own, rows=int(rows), first_us=first, last_us=last, reported=reported,
+    return InputInfo(columns=own, rows=int(rows), first_us=first, last_us=last, widest_tokens=int(most or 0),
+                     reported=reported,
                      reported_currency=reported_currency, id_column=id_column, reported_kinds=reported_kinds)
 
 

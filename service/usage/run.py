@@ -147,17 +147,20 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
         last = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=info.last_us or 0)
         _check_range(con, catalog, label, first, last, job.columns.get("at", "at"))
         try:
-            tables = compile_tables(catalog, first, last, job.currency)
+            tables = compile_tables(catalog, first, last, job.currency, info.widest_tokens)
         except CatalogError as exc:
             raise UsageInputError("--catalog", str(exc)) from None
+        if job.engine == "duckdb" and out_fmt == "parquet" and job.out is not None:
+            straight = _price_straight(con, job, catalog, tables, info, label, work, job.out)
+            if straight is not None:
+                return straight
         priced = work / "priced.parquet"
         view = rows = f"read_parquet('{_escape(priced)}')"
         by_row_no = None
         if job.engine == "duckdb":
             # The summary reads the priced table; only the id and grouped input columns ride along.
             carried = [c for c in info.columns if c == info.id_column or c in job.group_by]
-            view, rows, by_row_no = engines.run_duckdb(con, tables, info.columns, "priced", carried,
-                                                       ordered=job.out is not None)
+            view, rows, by_row_no = engines.run_duckdb(con, tables, info.columns, "priced", carried)
         elif job.engine == "spark":
             session = job.spark_session or engines.spark_session(job.spark_master)
             engines.run_spark(con, tables, info.columns, priced, session)
@@ -168,15 +171,50 @@ def price_usage(job: UsageJob, catalog: Catalog, progress: Callable[[int, int], 
             _refuse_unpriced(con, view, info, label)
         if job.out is not None and out_fmt is not None:
             write_rows(con, rows, info, job.out, out_fmt, by_row_no=by_row_no)
-        summary = summarize(con, view, info, job, catalog.digest)
-        if not job.reprice_on:
-            return summary
-        repriced = [reprice(con, job, catalog, tables, info, view, index, work)
-                    for index in range(len(job.reprice_on))]
-        return msgspec.structs.replace(summary, repriced=repriced)
+        return _summary(con, job, catalog, tables, info, view, work)
     finally:
         con.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _summary(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tables: PriceTables, info: InputInfo,
+             view: str, work: Path) -> UsageSummary:
+    summary = summarize(con, view, info, job, catalog.digest)
+    if not job.reprice_on:
+        return summary
+    repriced = [reprice(con, job, catalog, tables, info, view, index, work) for index in range(len(job.reprice_on))]
+    return msgspec.structs.replace(summary, repriced=repriced)
+
+
+def _price_straight(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tables: PriceTables,
+                    info: InputInfo, label: str, work: Path, out: Path) -> UsageSummary | None:
+    """The duckdb engine with Parquet out: priced into the output in one pass, summarized from it.
+
+    The rows are written beside ``out`` under a hidden name and renamed to it once the summary is
+    made (``--strict`` refusing, or any error, leaves nothing). None if the written rows failed
+    their order check (``engines.written_in_order``): the caller then prices through a table.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    # The row's instant (as read: a timestamp, or text), compared row by row: the cheapest column
+    # that tells rows apart (the counts too cost four times as much, for little more certainty).
+    checked = [c for c in (job.columns.get("at", "at"),) if c in info.columns]
+    # The summary reads the written rows; these q_ columns only the input has.
+    needed = ["q_at_us"] if any(k in TIME_KEYS for k in job.group_by) else []
+    needed += [c for c in engines.reported_columns(con) if info.reported or info.reported_kinds]
+    try:
+        engines.copy_duckdb(con, tables, info.columns, output_select(info, money_as_text=False), partial)
+        if not engines.written_in_order(con, partial, checked):
+            return None
+        view = engines.written_view(con, partial, needed, "priced_written")
+        if job.strict:
+            _refuse_unpriced(con, view, info, label)
+        summary = _summary(con, job, catalog, tables, info, view, work)
+        con.execute(f"DROP VIEW {view}")
+        os.replace(partial, out)
+        return summary
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def reprice(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tables: PriceTables, info: InputInfo,
@@ -193,7 +231,7 @@ def reprice(con: duckdb.DuckDBPyConnection, job: UsageJob, catalog: Catalog, tab
         path = work / f"repriced_{index}.parquet"
         view = f"read_parquet('{_escape(path)}')"
         if job.engine == "duckdb":
-            view = engines.run_duckdb(con, tables, kept, f"repriced_{index}", ordered=False).table
+            view = engines.run_duckdb(con, tables, kept, f"repriced_{index}").table
         elif job.engine == "spark":
             engines.run_spark(con, tables, kept, path, job.spark_session or engines.spark_session(job.spark_master))
         else:
