@@ -26,10 +26,9 @@ its ``error`` rather than an overflow.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
 from pricing.usage_lookups import Array, Lookups, lookup_steps, sql_string, text_literal
-from pricing.usage_tables import NARROW_PRECISION, PriceTables
+from pricing.usage_tables import NARROW_PRECISION, PriceTables, narrow_tokens
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS
 
 #: The canonical columns the query reads from ``usage_input``, beside the input's own columns (kept
@@ -113,7 +112,7 @@ def _sql(tables: PriceTables, passthrough: Sequence[str], enums: bool) -> str:
                                   for name in wide)
         total_sql = f"CAST(CAST({' + '.join(f'q_u_{name}' for name in wide)} AS DECIMAL(18,0)) * {unit} AS {amount})"
     else:
-        units = "NULL AS q_u_none"
+        units = ""
         amounts = ",\n    ".join(
             f"CASE WHEN q_error IS NOT NULL THEN NULL WHEN NOT q_fast THEN CAST({expr} * {rate} AS {amount}) "
             f"ELSE CAST(CAST({fast} AS DECIMAL(18,0)) * {rate} AS {amount}) END AS q_{name}"
@@ -121,12 +120,12 @@ def _sql(tables: PriceTables, passthrough: Sequence[str], enums: bool) -> str:
         total_sql = f"CAST({' + '.join(f'q_{name}' for name in wide)} AS {amount})"
     budget = fast_tokens(tables)
     # In order (a CASE, not an AND, which an engine may reorder): a valid count times at most
-    # SAFE_REQUESTS requests fits a BIGINT, so the products compared next cannot overflow.
-    fast_check = (f"CASE WHEN q_invalid IS NOT NULL THEN TRUE WHEN q_c_requests > {SAFE_REQUESTS} THEN FALSE "
-                  f"WHEN q_c_input_tokens * q_c_requests > {budget} THEN FALSE "
-                  f"WHEN q_c_output_tokens * q_c_requests > {budget} THEN FALSE ELSE TRUE END AS q_fast")
-    if narrow:
-        fast_check = "TRUE AS q_fast"
+    # SAFE_REQUESTS requests fits a BIGINT, so the products compared next cannot overflow. With
+    # narrow amounts every row is within the bound.
+    fast_check = "TRUE AS q_fast" if narrow else (
+        f"CASE WHEN q_invalid IS NOT NULL THEN TRUE WHEN q_c_requests > {SAFE_REQUESTS} THEN FALSE "
+        f"WHEN q_c_input_tokens * q_c_requests > {budget} THEN FALSE "
+        f"WHEN q_c_output_tokens * q_c_requests > {budget} THEN FALSE ELSE TRUE END AS q_fast")
     kept_amounts = ",\n    ".join(f"q_{name} AS {name}" for name in wide)
     lookups = Lookups(tables, enums)
     steps = "".join(f"), {name} AS (\n  SELECT {prev}.*, {expr} FROM {prev}\n"
@@ -151,7 +150,7 @@ WITH u AS (
     WHEN q_is_batch AND q_batch_plan IS NULL THEN {reason('no_batch_price')}
   END AS q_error FROM t
 ), n AS (
-  SELECT e.*, {units} FROM e
+  SELECT e.*{", " + units if units else ""} FROM e
 ), m AS (
   SELECT n.*, {amounts} FROM n
 )
@@ -173,11 +172,7 @@ FROM m
 def fast_tokens(tables: PriceTables) -> int:
     """The most tokens a line (count x requests) may hold for the 64-bit path: times the largest
     per-token rate it stays below 10**18 units of the amount's last place (DECIMAL(18, scale))."""
-    rates = tables.table("price_rates")
-    first = rates.columns.index("r_input")
-    largest = max((int(v.scaleb(tables.scale)) for row in rates.rows for v in row[first:first + 5]
-                   if isinstance(v, Decimal)), default=0)
-    return (10**18 - 1) // max(largest, 1)
+    return narrow_tokens(tables.table("price_rates").rows, tables.scale)
 
 
 def _quote(column: str) -> str:

@@ -1,8 +1,8 @@
 """A catalog compiled into relational price tables, for pricing usage logs in SQL engines.
 
 Pure: the same catalog and instant range always give the same tables. Every choice the Python
-engine (``Catalog.quote``) makes row by row is laid out here as rows a SQL join can pick exactly one
-of, so the query (``pricing.usage_query``) needs no control flow, no time-zone arithmetic and no
+engine (``Catalog.quote``) makes row by row is laid out here as rows a lookup can pick exactly one
+of (``pricing.usage_lookups`` lays them out as sorted arrays), so the query (``pricing.usage_query``) needs no control flow, no time-zone arithmetic and no
 division:
 
 - ``price_names``: every name that resolves (lower-cased), to a model key, or marked ambiguous.
@@ -52,7 +52,7 @@ _MILLION = Decimal(1_000_000)
 MAX_PRECISION = 38
 #: The precision of amounts when the widest row's fit it: DECIMAL(18) is 64 bits in DuckDB and Parquet.
 NARROW_PRECISION = 18
-#: Stands for "no end" in the tables' ranges (joins stay plain comparisons, no ``IS NULL OR``).
+#: Stands for "no end" in the tables' ranges (lookups stay plain comparisons, no ``IS NULL OR``).
 NO_END = 9_223_372_036_854_775_807
 #: Digits of the largest token count of one line (``MAX_TOKENS * MAX_REQUESTS``).
 TOKEN_DIGITS = len(str(MAX_TOKENS * MAX_REQUESTS))
@@ -372,14 +372,19 @@ def compile_tables(catalog: Catalog, start: datetime, end: datetime, currency: s
                        "r_cache_write", "r_cache_write_1h", "r_output"),
               types=("BIGINT", "BIGINT", "BIGINT", "VARCHAR", *(rate_type,) * 5), rows=tuple(plans.rows)),
     )
-    if widest_tokens is not None:
-        largest = max((int(v.scaleb(scale)) for row in plans.rows for v in row[4:9] if isinstance(v, Decimal)),
-                      default=0)
-        if widest_tokens * max(largest, 1) < 10**NARROW_PRECISION:
-            amount_precision = NARROW_PRECISION
+    if widest_tokens is not None and widest_tokens <= narrow_tokens(plans.rows, scale):
+        amount_precision = NARROW_PRECISION
     return PriceTables(tables=tables, scale=scale, rate_precision=rate_precision,
                        amount_precision=amount_precision, catalog_digest=catalog.digest,
                        start_us=epoch_us(start), end_us=epoch_us(end), currency=currency)
+
+
+def narrow_tokens(rate_rows: Iterable[tuple[object, ...]], scale: int) -> int:
+    """The most tokens that, at the largest per-token rate of ``rate_rows`` (``price_rates`` rows),
+    stay below 10**18 units of the amount's last place: an amount that fits DECIMAL(18, scale)."""
+    largest: int = max((int(v.scaleb(scale)) for row in rate_rows for v in row[4:9] if isinstance(v, Decimal)),
+                       default=0)
+    return (int(10**NARROW_PRECISION) - 1) // max(largest, 1)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -450,5 +455,6 @@ __all__ = [
     "day_of",
     "epoch_us",
     "money_types",
+    "narrow_tokens",
     "plain",
 ]

@@ -1,7 +1,8 @@
 """The three engines. Each prices ``usage_input`` into a Parquet file of priced rows in input order.
 
-- ``duckdb`` runs ``pricing.usage_query`` in the embedded database (the default), into a
-  temporary table, with a view of the rows in input order (``run_duckdb``).
+- ``duckdb`` runs ``pricing.usage_query`` in the embedded database (the default): straight into
+  a Parquet output (``copy_duckdb``), or into a temporary table with a view of the rows in input
+  order (``run_duckdb``).
 - ``spark`` runs the same query, transpiled, on a Spark session: ``local[*]`` or a cluster URL.
 - ``python`` prices row by row with ``Catalog.quote``, in chunks: the reference the others must equal.
 """
@@ -63,7 +64,7 @@ ORDER_LOST = "priced rows out of input order"
 class DuckdbPriced(NamedTuple):
     """Where ``run_duckdb`` left the priced rows."""
 
-    #: The temporary table: sorted by ``q_row_no``, the ``q_`` columns, the priced columns and the
+    #: The temporary table, in input order: the ``q_`` columns, the priced columns and the
     #: carried input columns (what a summary reads).
     table: str
     #: A view of every row with every input column, in input order (checked row by row).
@@ -86,12 +87,7 @@ def run_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Seq
     limit, so memory stays bounded.
     """
     kept = list(columns if carried is None else carried)
-    query = pricing_query(tables, "duckdb", _kept(con, kept))
-    try:
-        create_price_arrays(con, tables)
-        con.execute(f"CREATE TEMP TABLE {out} AS {query}")
-    except duckdb.Error as exc:
-        raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
+    _execute_priced(con, tables, kept, lambda query: f"CREATE TEMP TABLE {out} AS {query}")
     own = [quote_ident(c) for c in columns if c not in kept]
     priced = [quote_ident(str(row[0])) for row in con.execute(f"DESCRIBE {out}").fetchall()]
     checked = [f"CASE WHEN u.q_row_no = p.q_row_no THEN p.error ELSE CAST(error('{ORDER_LOST}') AS VARCHAR) END AS error"
@@ -113,10 +109,17 @@ def copy_duckdb(con: duckdb.DuckDBPyConnection, tables: PriceTables, columns: Se
     One parallel, streaming pass: the query keeps the input's order (see ``run_duckdb``), so nothing
     is held or sorted; ``written_in_order`` checks that it did.
     """
-    query = pricing_query(tables, "duckdb", _kept(con, columns))
+    _execute_priced(con, tables, columns,
+                    lambda query: f"COPY (SELECT {select} FROM ({query})) TO {_lit(out)} (FORMAT parquet)")
+
+
+def _execute_priced(con: duckdb.DuckDBPyConnection, tables: PriceTables, passthrough: Sequence[str],
+                    statement: Callable[[str], str]) -> None:
+    """Run ``statement(pricing query)``, with ``price_arrays`` made for it; a failure is bad input."""
+    query = pricing_query(tables, "duckdb", _kept(con, passthrough))
     try:
         create_price_arrays(con, tables)
-        con.execute(f"COPY (SELECT {select} FROM ({query})) TO {_lit(out)} (FORMAT parquet)")
+        con.execute(statement(query))
     except duckdb.Error as exc:
         raise UsageInputError("usage", f"could not be priced exactly: {_first_line(exc)}") from None
 
