@@ -111,8 +111,10 @@ class Lookups:
             self._add("p", column, "TEXT", [r[pc[column]] for r in periods])
         self._add("p", "base_plan", "INTEGER", [plan(r[pc["base_plan"]]) for r in periods])
         self._add("p", "batch_plan", "INTEGER", [plan(r[pc["batch_plan"]]) for r in periods])
-        self._add("p", "day_first", "BIGINT", day_first)
-        self._add("p", "day_count", "INTEGER", day_count)
+        # The first day and the days' length in microseconds: a row's offset from the first is
+        # checked before it is divided into a day.
+        self._add("p", "day_first_us", "BIGINT", [None if d is None else _int(d) * _DAY_US for d in day_first])
+        self._add("p", "days_us", "BIGINT", [_int(n) * _DAY_US for n in day_count])
         self._add("p", "day_base", "INTEGER", day_base)
         self.spans_a_day = most_spans
         for k in range(most_spans):
@@ -157,6 +159,11 @@ class Lookups:
             return text_type(self.enums, sorted({str(v) for v in array.values if v is not None}))
         return array.sql_type
 
+    @property
+    def columns(self) -> dict[str, str]:
+        """Each array's column by its short name (``p_provider``: ``q_a_p_provider``)."""
+        return {array.column.removeprefix("q_a_"): array.column for array in self.arrays}
+
     def sentinel(self, group: str) -> int:
         """The index of the "not found" entry of ``group``'s arrays (the first padding entry)."""
         return self.size[group] + 1
@@ -189,10 +196,12 @@ def _at(array: str, index: str) -> str:
     return f"array_extract({array}, {index})"
 
 
-def _search(lookups: Lookups, group: str, name: str, key: str, value: str) -> list[list[tuple[str, str]]]:
+def _search(lookups: Lookups, group: str, name: str, key: str, value: str, base: str, count: str,
+            before: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """Projections that find, for each row, the last entry of ``key`` at or before ``value`` among
-    ``{name}_c`` entries from ``{name}_b`` (columns the caller makes): the last column, ``name``, is
-    the entry's index, or the group's sentinel when there is none (or ``value`` is NULL).
+    the ``count`` entries from ``base`` (made, with the ``before`` columns, in the first step): the
+    last column, ``name``, is the entry's index, or the group's sentinel when there is none (or
+    ``value`` is NULL).
 
     A search in ``levels`` projections of ``fan - 1`` comparisons each (``fan ** levels`` covers the
     largest group): each level counts the probes at or before ``value``, which the order makes a
@@ -200,7 +209,8 @@ def _search(lookups: Lookups, group: str, name: str, key: str, value: str) -> li
     a chain of projections in time that grows with the square of its length.
     """
     fan, levels = lookups.fan[group]
-    out: list[list[tuple[str, str]]] = [[(f"{name}_0", f"{name}_b - 1")]]
+    out: list[list[tuple[str, str]]] = [[*before, (f"{name}_b", f"COALESCE({base}, 1)"),
+                                         (f"{name}_c", f"COALESCE({count}, 0)")], [(f"{name}_0", f"{name}_b - 1")]]
     for level in range(levels):
         stride = fan ** (levels - 1 - level)
         lo = f"{name}_{level}"
@@ -215,17 +225,14 @@ def _search(lookups: Lookups, group: str, name: str, key: str, value: str) -> li
     return out
 
 
-def lookup_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
-    """(previous CTE, CTE, its new columns) for every lookup step, ending in the CTE ``t``."""
-    a = {array.column.removeprefix("q_a_"): array.column for array in lookups.arrays}
+def period_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
+    """(previous CTE, CTE, its new columns) for the steps from ``first`` that find each row's model
+    (``q_model_key``, ``q_ambiguous``) and period (``q_pi``, the sentinel when none, and what decides
+    the row's error: ``q_period_key``, ``q_currency``, ``q_until_us``, ``q_base_plan``,
+    ``q_batch_plan``), ending in the CTE ``p``."""
+    a = lookups.columns
     sentinel = lookups.sentinel
     steps: list[list[tuple[str, str]]] = []
-
-    def search(group: str, name: str, key: str, value: str, base: str, count: str,
-               before: list[tuple[str, str]]) -> None:
-        steps.append([*before, (f"{name}_b", f"COALESCE({base}, 1)"), (f"{name}_c", f"COALESCE({count}, 0)")])
-        steps.extend(_search(lookups, group, name, key, value))
-
     name_text = ("q_name_text", "CASE WHEN q_invalid IS NULL THEN LOWER(TRIM(q_model)) END")
     if lookups.enums:
         # DuckDB finds a name in an ENUM of the sorted names by hashing: its code is its place.
@@ -235,42 +242,65 @@ def lookup_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]
         steps.append([("q_ni", f"COALESCE(enum_code(COALESCE({exact}, TRY_CAST({name_text[1]} AS {names}))) + 1, "
                                f"{sentinel('n')})")])
     else:
-        search("n", "q_ni", a["n_name"], "q_name_text", "1", str(lookups.size["n"]), [name_text])
+        steps += _search(lookups, "n", "q_ni", a["n_name"], "q_name_text", "1", str(lookups.size["n"]), [name_text])
     # The search ends at the last name at or before the row's: it is the row's name only if equal.
     found = "TRUE" if lookups.enums else f"{_at(a['n_name'], 'q_ni')} = q_name_text"
     steps.append([("q_model_key", f"CASE WHEN {found} THEN {_at(a['n_model'], 'q_ni')} END"),
                   ("q_ambiguous", f"CASE WHEN {found} THEN {_at(a['n_ambiguous'], 'q_ni')} END")])
-    search("p", "q_ps", a["p_starts_us"], "q_at_us", _at(a["m_period_base"], "q_model_key"),
-           _at(a["m_period_count"], "q_model_key"), [])
+    steps += _search(lookups, "p", "q_ps", a["p_starts_us"], "q_at_us", _at(a["m_period_base"], "q_model_key"),
+                     _at(a["m_period_count"], "q_model_key"), [])
     steps.append([("q_pi", f"CASE WHEN q_at_us < {_at(a['p_next_us'], 'q_ps')} THEN q_ps ELSE {sentinel('p')} END")])
-    period = [(f"q_{c}", _at(a[f"p_{c}"], "q_pi")) for c in (
-        "provider", "model_id", "currency", "until_us", "period_from", "base_plan", "batch_plan")]
-    # The row's day slot, when its period has windows and the row is not batch (batch rates win).
-    steps.append([("q_period_key", f"CASE WHEN q_pi <= {lookups.size['p']} THEN q_pi END"), *period,
-                  ("q_day", f"CASE WHEN NOT q_is_batch THEN q_at_us // {_DAY_US} - {_at(a['p_day_first'], 'q_pi')} END")])
-    steps.append([("q_day_slot", f"CASE WHEN q_day >= 0 AND q_day < {_at(a['p_day_count'], 'q_pi')} "
-                                 f"THEN {_at(a['p_day_base'], 'q_pi')} + q_day END")])
+    steps.append([("q_period_key", f"CASE WHEN q_pi <= {lookups.size['p']} THEN q_pi END"),
+                  *[(f"q_{c}", _at(a[f"p_{c}"], "q_pi")) for c in ("currency", "until_us", "base_plan", "batch_plan")]])
+    return _chain(steps, first, "p", "l")
+
+
+def rate_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
+    """The steps from ``first`` (which has ``q_error``) that find each row's window span (``q_si``)
+    and tier (``q_ri``), and its rates, ending in the CTE ``t``. A row with an error finds neither
+    (both are their sentinels): its window, tier and rates are NULL, so its amounts are too."""
+    a = lookups.columns
+    sentinel = lookups.sentinel
+    steps: list[list[tuple[str, str]]] = []
+    # The row's day slot, when its period has windows and the row is not batch (batch rates win):
+    # its offset from the period's first day (NULL for a period without windows), in days.
+    steps.append([("q_day_us", f"CASE WHEN q_error IS NULL AND NOT q_is_batch THEN "
+                               f"q_at_us - {_at(a['p_day_first_us'], 'q_pi')} END")])
+    steps.append([("q_day_slot", f"CASE WHEN q_day_us >= 0 AND q_day_us < {_at(a['p_days_us'], 'q_pi')} "
+                                 f"THEN {_at(a['p_day_base'], 'q_pi')} + q_day_us // {_DAY_US} END")])
     # A day holds a few spans: each is tried in turn, inside one CASE, so that only rows whose
     # period has windows on that day do the work.
     spans = [f"q_sp{k + 1}" for k in range(lookups.spans_a_day)]
     tries = " ".join(f"WHEN q_at_us >= {_at(a['s_from_us'], sp)} AND q_at_us < {_at(a['s_until_us'], sp)} THEN {sp}"
                      for sp in spans)
-    steps.append([(sp, f"CASE WHEN q_day_slot IS NOT NULL THEN {_at(a[f'd_span_{k + 1}'], 'q_day_slot')} END")
-                  for k, sp in enumerate(spans)] or [("q_sp_none", "NULL")])
-    steps.append([("q_si", f"CASE {tries} ELSE {sentinel('s')} END" if spans else str(sentinel("s")))])
-    steps.append([("q_window", _at(a["s_window"], "q_si")), ("q_window_plan", _at(a["s_plan"], "q_si"))])
-    steps.append([("q_plan", "CASE WHEN q_is_batch THEN q_batch_plan ELSE COALESCE(q_window_plan, q_base_plan) END")])
-    search("r", "q_rs", a["r_min_prompt"], "q_s_input_tokens", _at(a["l_rate_base"], "q_plan"),
-           _at(a["l_rate_count"], "q_plan"), [])
+    steps.append([(sp, _at(a[f"d_span_{k + 1}"], "q_day_slot")) for k, sp in enumerate(spans)]
+                 or [("q_sp_none", "NULL")])
+    steps.append([("q_si", f"CASE WHEN q_sp1 IS NULL THEN {sentinel('s')} {tries} ELSE {sentinel('s')} END"
+                           if spans else str(sentinel("s")))])
+    steps.append([("q_plan", f"CASE WHEN q_error IS NOT NULL THEN NULL WHEN q_is_batch THEN q_batch_plan "
+                             f"ELSE COALESCE({_at(a['s_plan'], 'q_si')}, q_base_plan) END")])
+    steps += _search(lookups, "r", "q_rs", a["r_min_prompt"], "q_s_input_tokens", _at(a["l_rate_base"], "q_plan"),
+                     _at(a["l_rate_count"], "q_plan"), [])
     steps.append([("q_ri", f"CASE WHEN q_s_input_tokens < {_at(a['r_max_prompt'], 'q_rs')} THEN q_rs "
                            f"ELSE {sentinel('r')} END")])
     kinds = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
-    rates = [(f"q_ru_{k}", _at(a[f"r_ru_{k}"], "q_ri")) for k in kinds] if lookups.narrow else [
-        (f"q_r_{k}", _at(a[f"r_r_{k}"], "q_ri")) for k in kinds]
-    steps.append([("q_tier", _at(a["r_tier"], "q_ri")), *rates])
+    steps.append([(f"q_ru_{k}", _at(a[f"r_ru_{k}"], "q_ri")) for k in kinds] if lookups.narrow else [
+        (f"q_r_{k}", _at(a[f"r_r_{k}"], "q_ri")) for k in kinds])
+    return _chain(steps, first, "t", "k")
+
+
+def attributes(lookups: Lookups, period: str) -> list[tuple[str, str]]:
+    """(column, expression) of what the priced row says of its price: its ``period``'s (an index,
+    the sentinel for a row with an error), its window span's and its tier's."""
+    a = lookups.columns
+    return [*[(c, _at(a[f"p_{c}"], period)) for c in ("provider", "model_id", "currency", "period_from")],
+            ("window", _at(a["s_window"], "q_si")), ("tier", _at(a["r_tier"], "q_ri"))]
+
+
+def _chain(steps: list[list[tuple[str, str]]], first: str, last: str, prefix: str) -> Iterator[tuple[str, str, str]]:
     prev = first
     for i, columns in enumerate(steps):
-        name = "t" if i == len(steps) - 1 else f"l{i}"
+        name = last if i == len(steps) - 1 else f"{prefix}{i}"
         yield prev, name, ", ".join(f"{expr} AS {column}" for column, expr in columns)
         prev = name
 

@@ -25,9 +25,17 @@ its ``error`` rather than an overflow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from pricing.usage_lookups import Array, Lookups, lookup_steps, sql_string, text_literal
+from pricing.usage_lookups import (
+    Array,
+    Lookups,
+    attributes,
+    period_steps,
+    rate_steps,
+    sql_string,
+    text_literal,
+)
 from pricing.usage_tables import NARROW_PRECISION, PriceTables, narrow_tokens
 from pricing.workload import MAX_REQUESTS, MAX_TOKENS
 
@@ -104,19 +112,20 @@ def _sql(tables: PriceTables, passthrough: Sequence[str], enums: bool) -> str:
     # amount's last place (an integer), and the total the sum of those: 64-bit integer arithmetic
     # throughout, read as DECIMAL(18, s) by one exact multiplication by 10**-s at the end.
     narrow = tables.amount_precision <= NARROW_PRECISION
+    # A row with an error has NULL rates (``rate_steps``), so its amounts are NULL with no test of
+    # their own.
     if narrow:
         unit = f"CAST(0.{'0' * (s - 1)}1 AS DECIMAL({s},{s}))" if s else "CAST(1 AS DECIMAL(1,0))"
-        units = ",\n    ".join(f"CASE WHEN q_error IS NULL THEN {fast} * q_ru_{rate.removeprefix('q_r_')} END AS q_u_{name}"
+        units = ",\n    ".join(f"{fast} * q_ru_{rate.removeprefix('q_r_')} AS q_u_{name}"
                                 for name, (_, fast, rate) in wide.items())
-        amounts = ",\n    ".join(f"CAST(CAST(q_u_{name} AS DECIMAL(18,0)) * {unit} AS {amount}) AS q_{name}"
-                                  for name in wide)
+        amounts = [f"CAST(CAST(q_u_{name} AS DECIMAL(18,0)) * {unit} AS {amount})" for name in wide]
         total_sql = f"CAST(CAST({' + '.join(f'q_u_{name}' for name in wide)} AS DECIMAL(18,0)) * {unit} AS {amount})"
     else:
-        units = ""
-        amounts = ",\n    ".join(
-            f"CASE WHEN q_error IS NOT NULL THEN NULL WHEN NOT q_fast THEN CAST({expr} * {rate} AS {amount}) "
+        units = ",\n    ".join(
+            f"CASE WHEN NOT q_fast THEN CAST({expr} * {rate} AS {amount}) "
             f"ELSE CAST(CAST({fast} AS DECIMAL(18,0)) * {rate} AS {amount}) END AS q_{name}"
             for name, (expr, fast, rate) in wide.items())
+        amounts = [f"q_{name}" for name in wide]
         total_sql = f"CAST({' + '.join(f'q_{name}' for name in wide)} AS {amount})"
     budget = fast_tokens(tables)
     # In order (a CASE, not an AND, which an engine may reorder): a valid count times at most
@@ -126,11 +135,15 @@ def _sql(tables: PriceTables, passthrough: Sequence[str], enums: bool) -> str:
         f"CASE WHEN q_invalid IS NOT NULL THEN TRUE WHEN q_c_requests > {SAFE_REQUESTS} THEN FALSE "
         f"WHEN q_c_input_tokens * q_c_requests > {budget} THEN FALSE "
         f"WHEN q_c_output_tokens * q_c_requests > {budget} THEN FALSE ELSE TRUE END AS q_fast")
-    kept_amounts = ",\n    ".join(f"q_{name} AS {name}" for name in wide)
     lookups = Lookups(tables, enums)
-    steps = "".join(f"), {name} AS (\n  SELECT {prev}.*, {expr} FROM {prev}\n"
-                    for prev, name, expr in lookup_steps(lookups, "w"))
+
+    def chain(steps: Iterator[tuple[str, str, str]]) -> str:
+        return "".join(f"), {name} AS (\n  SELECT {prev}.*, {expr} FROM {prev}\n" for prev, name, expr in steps)
+
     digest = text_literal(enums, (tables.catalog_digest,), "'" + tables.catalog_digest.replace("'", "''") + "'")
+    priced = (dict(attributes(lookups, "q_pok")) | dict(zip(wide, amounts, strict=True))
+              | {"total": total_sql, "catalog_digest": digest, "error": "q_error"})
+    select = ",\n    ".join(f"{priced[column]} AS {_quote(column)}" for column in PRICED_COLUMNS)
     return f"""
 WITH u AS (
   SELECT usage_input.*, price_arrays.*, COALESCE(q_batch, FALSE) AS q_is_batch,
@@ -140,32 +153,23 @@ WITH u AS (
   SELECT u.*, CASE {' '.join(checks)} END AS q_invalid FROM u
 ), w AS (
   SELECT v.*, {safe}, {fast_check} FROM v
-{steps}), e AS (
-  SELECT t.*, CASE
+{chain(period_steps(lookups, "w"))}), e AS (
+  SELECT p.*, CASE
     WHEN q_invalid IS NOT NULL THEN q_invalid
     WHEN q_model_key IS NULL AND q_ambiguous THEN {reason('ambiguous_model')}
     WHEN q_model_key IS NULL THEN {reason('unknown_model')}
     WHEN q_period_key IS NOT NULL AND q_currency IS NULL THEN {reason('no_price_in_currency')}
     WHEN q_period_key IS NULL OR q_at_us >= q_until_us THEN {reason('no_price')}
     WHEN q_is_batch AND q_batch_plan IS NULL THEN {reason('no_batch_price')}
-  END AS q_error FROM t
-), n AS (
-  SELECT e.*{", " + units if units else ""} FROM e
-), m AS (
-  SELECT n.*, {amounts} FROM n
+  END AS q_error FROM p
+), f AS (
+  SELECT e.*, CASE WHEN q_error IS NULL THEN q_pi ELSE {lookups.sentinel('p')} END AS q_pok FROM e
+{chain(rate_steps(lookups, "f"))}), n AS (
+  SELECT t.*, {units} FROM t
 )
 SELECT q_row_no, q_at_us, {keep}
-    CASE WHEN q_error IS NULL THEN q_provider END AS provider,
-    CASE WHEN q_error IS NULL THEN q_model_id END AS model_id,
-    CASE WHEN q_error IS NULL THEN q_currency END AS currency,
-    {kept_amounts},
-    {total_sql} AS total,
-    CASE WHEN q_error IS NULL THEN q_period_from END AS period_from,
-    CASE WHEN q_error IS NULL THEN q_window END AS "window",
-    CASE WHEN q_error IS NULL THEN q_tier END AS tier,
-    {digest} AS catalog_digest,
-    q_error AS error
-FROM m
+    {select}
+FROM n
 """
 
 
