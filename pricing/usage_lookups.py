@@ -4,7 +4,7 @@
 arrays (a column each), sorted by its key within each group (a name's model, a model's periods, a
 period's window spans by UTC day, a plan's tiers), in one row the query reads as the relation
 ``price_arrays``. Each row finds its entry by a search written out as arithmetic over array
-elements (``Lookups.steps``): no join. A join would do the same, but DuckDB's hash joins give rows
+elements (``period_steps``, ``rate_steps``): no join. A join would do the same, but DuckDB's hash joins give rows
 back in no particular order, so the rows would need a sort to come back in input order; with
 projections only, DuckDB keeps the input's order while it works in parallel, and writes the
 priced rows as it goes. Every searched array ends in padding, NULL entries, so that no probe can

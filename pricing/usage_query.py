@@ -19,7 +19,7 @@ BIGINT, and read as DECIMAL(18, s) by one exact multiplication by 10**-s. Otherw
 DECIMAL(38, s), and a row whose every line fits 18 digits (``fast_tokens``) multiplies a BIGINT
 count as DECIMAL(18, 0), which DuckDB does in 64 bits, any other row in DECIMAL(38): the same
 exact value either way. An invalid row is never multiplied: its counts are replaced by zeros
-before the casts, and its amounts are not computed, so a row outside the engine's limits gets
+before the casts, and its rates are NULL (so are its amounts), so a row outside the engine's limits gets
 its ``error`` rather than an overflow.
 """
 
