@@ -10,6 +10,10 @@ projections only, DuckDB keeps the input's order while it works in parallel, and
 priced rows as it goes. Every searched array ends in padding, NULL entries, so that no probe can
 index past its end (Spark's ANSI mode raises there); the first padding entry stands for "not
 found", whose attributes are all NULL.
+
+What a row reads of an entry once it is found comes from an array of structs (``Struct``), one
+lookup for all its fields: each lookup costs as much as the arithmetic around it, and the
+struct's fields are then free to read.
 """
 
 from __future__ import annotations
@@ -30,6 +34,26 @@ class Array(NamedTuple):
     column: str
     sql_type: str
     values: list[object]
+
+
+class Struct(NamedTuple):
+    """An array of structs of ``price_arrays``: entry ``i`` holds entry ``i`` of each of its
+    ``fields`` (short names of arrays of one group, ``p_currency``), each field named without its
+    group (``currency``). One lookup reads them all, where an array each costs a lookup each."""
+
+    column: str
+    fields: tuple[str, ...]
+
+    def field(self, short: str) -> str:
+        return short.split("_", 1)[1]
+
+
+class StructArray(NamedTuple):
+    """An array of structs as data: its column, its fields (name, SQL type), its entries."""
+
+    column: str
+    fields: list[tuple[str, str]]
+    entries: list[dict[str, object]]
 
 
 class Lookups:
@@ -137,6 +161,16 @@ class Lookups:
                           [_units(r[rc[column]], tables.scale) for r in rates])
             else:
                 self._add("r", column, rate_type, [r[rc[column]] for r in rates])
+        rate_fields = [n for n in self.columns if n.startswith(("r_ru_", "r_r_"))]
+        self.structs = [
+            Struct("q_z_n", ("n_model", "n_ambiguous")),
+            Struct("q_z_m", ("m_period_base", "m_period_count")),
+            Struct("q_z_p", tuple(f"p_{c}" for c in ("currency", "until_us", "base_plan", "batch_plan", "day_first_us",
+                                                      "days_us", "day_base", "provider", "model_id", "period_from"))),
+            Struct("q_z_s", ("s_window", "s_plan")),
+            Struct("q_z_l", ("l_rate_base", "l_rate_count")),
+            Struct("q_z_r", ("r_tier", *rate_fields)),
+        ]
 
     def _add(self, group: str, name: str, sql_type: str, values: list[object], *, pad: bool = True) -> None:
         if pad:
@@ -146,13 +180,25 @@ class Lookups:
         self.arrays.append(Array(f"q_a_{group}_{name}", sql_type, values))
 
     def parameters(self) -> tuple[str, list[list[str | None]]]:
-        """A query of one row, every array a column, each a parameter (a list of texts, cast):
-        (query, one list per ``?``). DuckDB binds a parameter in microseconds where it parses a
-        literal list at several microseconds an element."""
-        select = "SELECT " + ", ".join(f"CAST(CAST(? AS VARCHAR[]) AS {self._type(a)}[]) AS {a.column}"
-                                       for a in self.arrays)
+        """A query of one row, every array a column, each a parameter (a list of texts, cast), and
+        the structs zipped from them: (query, one list per ``?``). DuckDB binds a parameter in
+        microseconds where it parses a literal list at several microseconds an element."""
+        flat = ", ".join(f"CAST(CAST(? AS VARCHAR[]) AS {self._type(a)}[]) AS {a.column}" for a in self.arrays)
+        a = self.columns
+        zipped = ", ".join(
+            f"list_transform(range(1, len({a[z.fields[0]]}) + 1), lambda i: struct_pack("
+            + ", ".join(f"\"{z.field(f)}\" := {a[f]}[i]" for f in z.fields) + f")) AS {z.column}"
+            for z in self.structs)
         values = [[None if v is None else _plain(v) for v in a.values] for a in self.arrays]
-        return select, values
+        return f"SELECT *, {zipped} FROM (SELECT {flat})", values
+
+    def struct_array(self, struct: Struct) -> StructArray:
+        """``struct``'s fields and entries, as data (how Spark is given it)."""
+        arrays = {array.column.removeprefix("q_a_"): array for array in self.arrays}
+        fields = [(struct.field(f), self._type(arrays[f])) for f in struct.fields]
+        entries = [{struct.field(f): arrays[f].values[i] for f in struct.fields}
+                   for i in range(len(arrays[struct.fields[0]].values))]
+        return StructArray(struct.column, fields, entries)
 
     def _type(self, array: Array) -> str:
         if array.sql_type == "TEXT":
@@ -225,11 +271,16 @@ def _search(lookups: Lookups, group: str, name: str, key: str, value: str, base:
     return out
 
 
+def _field(struct: str, field: str) -> str:
+    """A field of a struct column. Written as DuckDB's ``struct_extract``; Spark's ``struct.field``."""
+    return f"struct_extract({struct}, '{field}')"
+
+
 def period_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
     """(previous CTE, CTE, its new columns) for the steps from ``first`` that find each row's model
-    (``q_model_key``, ``q_ambiguous``) and period (``q_pi``, the sentinel when none, and what decides
-    the row's error: ``q_period_key``, ``q_currency``, ``q_until_us``, ``q_base_plan``,
-    ``q_batch_plan``), ending in the CTE ``p``."""
+    (``q_model_key``, ``q_ambiguous``) and period (``q_pi``, the sentinel when none; ``q_pz``, its
+    entry of the periods' structs; and what decides the row's error: ``q_period_key``,
+    ``q_currency``, ``q_until_us``, ``q_base_plan``, ``q_batch_plan``), ending in the CTE ``p``."""
     a = lookups.columns
     sentinel = lookups.sentinel
     steps: list[list[tuple[str, str]]] = []
@@ -244,57 +295,67 @@ def period_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]
     else:
         steps += _search(lookups, "n", "q_ni", a["n_name"], "q_name_text", "1", str(lookups.size["n"]), [name_text])
     # The search ends at the last name at or before the row's: it is the row's name only if equal.
-    found = "TRUE" if lookups.enums else f"{_at(a['n_name'], 'q_ni')} = q_name_text"
-    steps.append([("q_model_key", f"CASE WHEN {found} THEN {_at(a['n_model'], 'q_ni')} END"),
-                  ("q_ambiguous", f"CASE WHEN {found} THEN {_at(a['n_ambiguous'], 'q_ni')} END")])
-    steps += _search(lookups, "p", "q_ps", a["p_starts_us"], "q_at_us", _at(a["m_period_base"], "q_model_key"),
-                     _at(a["m_period_count"], "q_model_key"), [])
+    entry = _at("q_z_n", "q_ni")
+    steps.append([("q_nz", entry if lookups.enums else f"CASE WHEN {_at(a['n_name'], 'q_ni')} = q_name_text "
+                                                       f"THEN {entry} END")])
+    model = _field("q_nz", "model")
+    steps.append([("q_model_key", model), ("q_ambiguous", _field("q_nz", "ambiguous")),
+                  ("q_mz", _at("q_z_m", model))])
+    steps += _search(lookups, "p", "q_ps", a["p_starts_us"], "q_at_us", _field("q_mz", "period_base"),
+                     _field("q_mz", "period_count"), [])
     steps.append([("q_pi", f"CASE WHEN q_at_us < {_at(a['p_next_us'], 'q_ps')} THEN q_ps ELSE {sentinel('p')} END")])
+    steps.append([("q_pz", _at("q_z_p", "q_pi"))])
     steps.append([("q_period_key", f"CASE WHEN q_pi <= {lookups.size['p']} THEN q_pi END"),
-                  *[(f"q_{c}", _at(a[f"p_{c}"], "q_pi")) for c in ("currency", "until_us", "base_plan", "batch_plan")]])
+                  *[(f"q_{c}", _field("q_pz", c)) for c in ("currency", "until_us", "base_plan", "batch_plan")]])
     return _chain(steps, first, "p", "l")
 
 
 def rate_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
-    """The steps from ``first`` (which has ``q_error``) that find each row's window span (``q_si``)
-    and tier (``q_ri``), and its rates, ending in the CTE ``t``. A row with an error finds neither
-    (both are their sentinels): its window, tier and rates are NULL, so its amounts are too."""
+    """The steps from ``first`` (which has ``q_error``) that find each row's window span (``q_si``,
+    its struct ``q_sz``) and tier (``q_ri``, ``q_rz``), and its rates, ending in the CTE ``t``. A
+    row with an error reads its period at the sentinel (``q_shown``), so it finds neither window
+    nor plan nor tier: its window, tier and rates are NULL, so its amounts are too."""
     a = lookups.columns
     sentinel = lookups.sentinel
     steps: list[list[tuple[str, str]]] = []
     # The row's day slot, when its period has windows and the row is not batch (batch rates win):
-    # its offset from the period's first day (NULL for a period without windows), in days.
-    steps.append([("q_day_us", f"CASE WHEN q_error IS NULL AND NOT q_is_batch THEN "
-                               f"q_at_us - {_at(a['p_day_first_us'], 'q_pi')} END")])
-    steps.append([("q_day_slot", f"CASE WHEN q_day_us >= 0 AND q_day_us < {_at(a['p_days_us'], 'q_pi')} "
-                                 f"THEN {_at(a['p_day_base'], 'q_pi')} + q_day_us // {_DAY_US} END")])
+    # its offset from the period's first day (NULL for a period without windows), checked in
+    # microseconds before it is divided into days.
+    # The period's entry again, at the sentinel for a row with an error: what the priced row
+    # shows of its period (NULL then), and no window for the row.
+    steps.append([("q_pok", f"CASE WHEN q_error IS NULL THEN q_pi ELSE {sentinel('p')} END")])
+    steps.append([("q_shown", _at("q_z_p", "q_pok"))])
+    day_first = _field("q_shown", "day_first_us")
+    offset = f"q_at_us - {day_first}"
+    steps.append([("q_day_slot", f"CASE WHEN NOT q_is_batch AND q_at_us >= {day_first} "
+                                 f"AND {offset} < {_field('q_shown', 'days_us')} "
+                                 f"THEN {_field('q_shown', 'day_base')} + ({offset}) // {_DAY_US} END")])
     # A day holds a few spans: each is tried in turn, inside one CASE, so that only rows whose
     # period has windows on that day do the work.
-    spans = [f"q_sp{k + 1}" for k in range(lookups.spans_a_day)]
-    tries = " ".join(f"WHEN q_at_us >= {_at(a['s_from_us'], sp)} AND q_at_us < {_at(a['s_until_us'], sp)} THEN {sp}"
-                     for sp in spans)
-    steps.append([(sp, _at(a[f"d_span_{k + 1}"], "q_day_slot")) for k, sp in enumerate(spans)]
-                 or [("q_sp_none", "NULL")])
-    steps.append([("q_si", f"CASE WHEN q_sp1 IS NULL THEN {sentinel('s')} {tries} ELSE {sentinel('s')} END"
-                           if spans else str(sentinel("s")))])
-    steps.append([("q_plan", f"CASE WHEN q_error IS NOT NULL THEN NULL WHEN q_is_batch THEN q_batch_plan "
-                             f"ELSE COALESCE({_at(a['s_plan'], 'q_si')}, q_base_plan) END")])
-    steps += _search(lookups, "r", "q_rs", a["r_min_prompt"], "q_s_input_tokens", _at(a["l_rate_base"], "q_plan"),
-                     _at(a["l_rate_count"], "q_plan"), [])
+    spans = [_at(a[f"d_span_{k + 1}"], "q_day_slot") for k in range(lookups.spans_a_day)]
+    tries = "".join(f"WHEN q_at_us >= {_at(a['s_from_us'], sp)} AND q_at_us < {_at(a['s_until_us'], sp)} "
+                    f"THEN {sp} " for sp in spans)
+    steps.append([("q_si", f"CASE WHEN q_day_slot IS NULL THEN {sentinel('s')} {tries}ELSE {sentinel('s')} END")])
+    steps.append([("q_sz", _at("q_z_s", "q_si"))])
+    steps.append([("q_plan", f"CASE WHEN q_is_batch THEN {_field('q_shown', 'batch_plan')} "
+                             f"ELSE COALESCE({_field('q_sz', 'plan')}, {_field('q_shown', 'base_plan')}) END")])
+    steps.append([("q_lz", _at("q_z_l", "q_plan"))])
+    steps += _search(lookups, "r", "q_rs", a["r_min_prompt"], "q_s_input_tokens", _field("q_lz", "rate_base"),
+                     _field("q_lz", "rate_count"), [])
     steps.append([("q_ri", f"CASE WHEN q_s_input_tokens < {_at(a['r_max_prompt'], 'q_rs')} THEN q_rs "
                            f"ELSE {sentinel('r')} END")])
+    steps.append([("q_rz", _at("q_z_r", "q_ri"))])
     kinds = ("input", "cached_input", "cache_write", "cache_write_1h", "output")
-    steps.append([(f"q_ru_{k}", _at(a[f"r_ru_{k}"], "q_ri")) for k in kinds] if lookups.narrow else [
-        (f"q_r_{k}", _at(a[f"r_r_{k}"], "q_ri")) for k in kinds])
+    rate = "ru" if lookups.narrow else "r"
+    steps.append([(f"q_{rate}_{k}", _field("q_rz", f"{rate}_{k}")) for k in kinds])
     return _chain(steps, first, "t", "k")
 
 
-def attributes(lookups: Lookups, period: str) -> list[tuple[str, str]]:
-    """(column, expression) of what the priced row says of its price: its ``period``'s (an index,
-    the sentinel for a row with an error), its window span's and its tier's."""
-    a = lookups.columns
-    return [*[(c, _at(a[f"p_{c}"], period)) for c in ("provider", "model_id", "currency", "period_from")],
-            ("window", _at(a["s_window"], "q_si")), ("tier", _at(a["r_tier"], "q_ri"))]
+def attributes(lookups: Lookups) -> list[tuple[str, str]]:
+    """(column, expression) of what the priced row says of its price: its period's (none for a
+    row with an error), its window span's and its tier's."""
+    return [*[(c, _field("q_shown", c)) for c in ("provider", "model_id", "currency", "period_from")],
+            ("window", _field("q_sz", "window")), ("tier", _field("q_rz", "tier"))]
 
 
 def _chain(steps: list[list[tuple[str, str]]], first: str, last: str, prefix: str) -> Iterator[tuple[str, str, str]]:

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from pricing.usage_lookups import (
     Array,
     Lookups,
+    StructArray,
     attributes,
     period_steps,
     rate_steps,
@@ -141,7 +142,7 @@ def _sql(tables: PriceTables, passthrough: Sequence[str], enums: bool) -> str:
         return "".join(f"), {name} AS (\n  SELECT {prev}.*, {expr} FROM {prev}\n" for prev, name, expr in steps)
 
     digest = text_literal(enums, (tables.catalog_digest,), "'" + tables.catalog_digest.replace("'", "''") + "'")
-    priced = (dict(attributes(lookups, "q_pok")) | dict(zip(wide, amounts, strict=True))
+    priced = (dict(attributes(lookups)) | dict(zip(wide, amounts, strict=True))
               | {"total": total_sql, "catalog_digest": digest, "error": "q_error"})
     select = ",\n    ".join(f"{priced[column]} AS {_quote(column)}" for column in PRICED_COLUMNS)
     return f"""
@@ -162,9 +163,7 @@ WITH u AS (
     WHEN q_period_key IS NULL OR q_at_us >= q_until_us THEN {reason('no_price')}
     WHEN q_is_batch AND q_batch_plan IS NULL THEN {reason('no_batch_price')}
   END AS q_error FROM p
-), f AS (
-  SELECT e.*, CASE WHEN q_error IS NULL THEN q_pi ELSE {lookups.sentinel('p')} END AS q_pok FROM e
-{chain(rate_steps(lookups, "f"))}), n AS (
+{chain(rate_steps(lookups, "e"))}), n AS (
   SELECT t.*, {units} FROM t
 )
 SELECT q_row_no, q_at_us, {keep}
@@ -189,10 +188,12 @@ def arrays_parameters(tables: PriceTables) -> tuple[str, list[list[str | None]]]
     return Lookups(tables, enums=True).parameters()
 
 
-def spark_arrays(tables: PriceTables) -> list[Array]:
-    """The arrays Spark makes the one-row relation ``price_arrays`` of (as data: Spark would fold
-    literal arrays into every expression that reads them, and take minutes to plan the query)."""
-    return Lookups(tables, enums=False).arrays
+def spark_arrays(tables: PriceTables) -> tuple[list[Array], list[StructArray]]:
+    """The arrays and the arrays of structs Spark makes the one-row relation ``price_arrays`` of
+    (as data: Spark would fold literal arrays into every expression that reads them, and take
+    minutes to plan the query)."""
+    lookups = Lookups(tables, enums=False)
+    return lookups.arrays, [lookups.struct_array(struct) for struct in lookups.structs]
 
 
 def pricing_query(tables: PriceTables, dialect: str, passthrough: Sequence[str] = ()) -> str:
@@ -212,7 +213,8 @@ def _transpile(text: str, dialect: str) -> str:
         # DuckDB's array_extract is Spark's element_at (both 1-based, Spark's index an INT); sqlglot
         # leaves it as named.
         if isinstance(node, exp.Anonymous) and str(node.name).lower() == "array_extract":
-            array, index = node.expressions
+            # The index may itself be a lookup (``transform`` does not visit what it returns).
+            array, index = (e.transform(element_at) for e in node.expressions)
             return exp.Anonymous(this="element_at", expressions=[array, exp.cast(index, "INT")])
         return node
 

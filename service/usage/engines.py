@@ -199,7 +199,12 @@ def spark_price_arrays(session: Any, tables: PriceTables) -> None:
         precision, scale = sql_type.removeprefix("DECIMAL(").removesuffix(")").split(",")
         return pa.decimal128(int(precision), int(scale))
 
-    table = pa.table({a.column: pa.array([a.values], type=pa.list_(kind(a.sql_type))) for a in spark_arrays(tables)})
+    arrays, structs = spark_arrays(tables)
+    columns = {a.column: pa.array([a.values], type=pa.list_(kind(a.sql_type))) for a in arrays}
+    for z in structs:
+        struct = pa.struct([(name, kind(sql_type)) for name, sql_type in z.fields])
+        columns[z.column] = pa.array([z.entries], type=pa.list_(struct))
+    table = pa.table(columns)
     session.createDataFrame(table).createOrReplaceTempView("price_arrays")
 
 
