@@ -4,16 +4,16 @@
 arrays (a column each), sorted by its key within each group (a name's model, a model's periods, a
 period's window spans by UTC day, a plan's tiers), in one row the query reads as the relation
 ``price_arrays``. Each row finds its entry by a search written out as arithmetic over array
-elements (``period_steps``, ``rate_steps``): no join. A join would do the same, but DuckDB's hash joins give rows
-back in no particular order, so the rows would need a sort to come back in input order; with
-projections only, DuckDB keeps the input's order while it works in parallel, and writes the
-priced rows as it goes. Every searched array ends in padding, NULL entries, so that no probe can
+elements (``period_steps``, ``rate_steps``): no join. A join would do the same, but DuckDB's hash
+joins give rows back in no particular order, so the rows would need a sort to come back in
+input order; with projections only, DuckDB keeps the input's order while it works in parallel,
+and writes the priced rows as it goes. Every searched array ends in padding, NULL entries, so that no probe can
 index past its end (Spark's ANSI mode raises there); the first padding entry stands for "not
 found", whose attributes are all NULL.
 
-What a row reads of an entry once it is found comes from an array of structs (``Struct``), one
-lookup for all its fields: each lookup costs as much as the arithmetic around it, and the
-struct's fields are then free to read.
+What a row reads of an entry once it is found comes from an array of structs (``StructArray``),
+one lookup for all its fields: each lookup costs as much as the arithmetic around it, and the
+struct's fields are then free to read. The arrays a search reads element by element stay arrays.
 """
 
 from __future__ import annotations
@@ -36,28 +36,20 @@ class Array(NamedTuple):
     values: list[object]
 
 
-class Struct(NamedTuple):
-    """An array of structs of ``price_arrays``: entry ``i`` holds entry ``i`` of each of its
-    ``fields`` (short names of arrays of one group, ``p_currency``), each field named without its
-    group (``currency``). One lookup reads them all, where an array each costs a lookup each."""
-
-    column: str
-    fields: tuple[str, ...]
-
-    def field(self, short: str) -> str:
-        return short.split("_", 1)[1]
-
-
 class StructArray(NamedTuple):
-    """An array of structs as data: its column, its fields (name, SQL type), its entries."""
+    """Arrays of one group zipped into one array of structs of ``price_arrays``: entry ``i`` holds
+    entry ``i`` of each array, as a field named without the group (``p_currency``: ``currency``).
+    One lookup reads every field, where an array each costs a lookup each."""
 
     column: str
-    fields: list[tuple[str, str]]
+    fields: list[tuple[str, str]]  # (name, SQL type)
     entries: list[dict[str, object]]
 
 
 class Lookups:
-    """The price tables as sorted arrays, with where each group starts and how many entries it has."""
+    """The price tables as sorted arrays, with where each group starts and how many entries it has:
+    ``arrays``, those the searches read element by element, and ``structs``, the rest zipped by
+    group (an array is in one or the other)."""
 
     def __init__(self, tables: PriceTables, enums: bool) -> None:
         self.enums = enums
@@ -162,15 +154,19 @@ class Lookups:
             else:
                 self._add("r", column, rate_type, [r[rc[column]] for r in rates])
         rate_fields = [n for n in self.columns if n.startswith(("r_ru_", "r_r_"))]
-        self.structs = [
-            Struct("q_z_n", ("n_model", "n_ambiguous")),
-            Struct("q_z_m", ("m_period_base", "m_period_count")),
-            Struct("q_z_p", tuple(f"p_{c}" for c in ("currency", "until_us", "base_plan", "batch_plan", "day_first_us",
-                                                      "days_us", "day_base", "provider", "model_id", "period_from"))),
-            Struct("q_z_s", ("s_window", "s_plan")),
-            Struct("q_z_l", ("l_rate_base", "l_rate_count")),
-            Struct("q_z_r", ("r_tier", *rate_fields)),
-        ]
+        zips = {
+            "q_z_n": ("n_model", "n_ambiguous"),
+            "q_z_m": ("m_period_base", "m_period_count"),
+            "q_z_p": tuple(f"p_{c}" for c in ("currency", "until_us", "base_plan", "batch_plan", "day_first_us",
+                                               "days_us", "day_base", "provider", "model_id", "period_from")),
+            "q_z_s": ("s_window", "s_plan"),
+            "q_z_l": ("l_rate_base", "l_rate_count"),
+            "q_z_r": ("r_tier", *rate_fields),
+        }
+        by_short = {array.column.removeprefix("q_a_"): array for array in self.arrays}
+        self.structs = [self._zip(column, [by_short[f] for f in fields]) for column, fields in zips.items()]
+        zipped = {f for fields in zips.values() for f in fields}
+        self.arrays = [a for a in self.arrays if a.column.removeprefix("q_a_") not in zipped]
 
     def _add(self, group: str, name: str, sql_type: str, values: list[object], *, pad: bool = True) -> None:
         if pad:
@@ -179,26 +175,23 @@ class Lookups:
             values = [*values, *[None] * (fan ** levels + 1)]
         self.arrays.append(Array(f"q_a_{group}_{name}", sql_type, values))
 
-    def parameters(self) -> tuple[str, list[list[str | None]]]:
-        """A query of one row, every array a column, each a parameter (a list of texts, cast), and
-        the structs zipped from them: (query, one list per ``?``). DuckDB binds a parameter in
-        microseconds where it parses a literal list at several microseconds an element."""
-        flat = ", ".join(f"CAST(CAST(? AS VARCHAR[]) AS {self._type(a)}[]) AS {a.column}" for a in self.arrays)
-        a = self.columns
-        zipped = ", ".join(
-            f"list_transform(range(1, len({a[z.fields[0]]}) + 1), lambda i: struct_pack("
-            + ", ".join(f"\"{z.field(f)}\" := {a[f]}[i]" for f in z.fields) + f")) AS {z.column}"
-            for z in self.structs)
-        values = [[None if v is None else _plain(v) for v in a.values] for a in self.arrays]
-        return f"SELECT *, {zipped} FROM (SELECT {flat})", values
+    def _zip(self, column: str, arrays: list[Array]) -> StructArray:
+        names = [a.column.removeprefix("q_a_").split("_", 1)[1] for a in arrays]
+        entries = [dict(zip(names, values, strict=True)) for values in zip(*(a.values for a in arrays), strict=True)]
+        return StructArray(column, [(n, self._type(a)) for n, a in zip(names, arrays, strict=True)], entries)
 
-    def struct_array(self, struct: Struct) -> StructArray:
-        """``struct``'s fields and entries, as data (how Spark is given it)."""
-        arrays = {array.column.removeprefix("q_a_"): array for array in self.arrays}
-        fields = [(struct.field(f), self._type(arrays[f])) for f in struct.fields]
-        entries = [{struct.field(f): arrays[f].values[i] for f in struct.fields}
-                   for i in range(len(arrays[struct.fields[0]].values))]
-        return StructArray(struct.column, fields, entries)
+    def parameters(self) -> tuple[str, list[object]]:
+        """A query of one row, every array and array of structs a column, each a parameter of texts,
+        cast: (query, one value per ``?``). DuckDB binds a parameter in microseconds where it parses
+        a literal list at several microseconds an element."""
+        def struct(z: StructArray, of: str | None = None) -> str:
+            return "STRUCT(" + ", ".join(f'"{name}" {of or sql_type}' for name, sql_type in z.fields) + ")"
+
+        columns = [f"CAST(CAST(? AS VARCHAR[]) AS {self._type(a)}[]) AS {a.column}" for a in self.arrays]
+        columns += [f"CAST(CAST(? AS {struct(z, 'VARCHAR')}[]) AS {struct(z)}[]) AS {z.column}" for z in self.structs]
+        values: list[object] = [[_text(v) for v in a.values] for a in self.arrays]
+        values += [[{name: _text(v) for name, v in entry.items()} for entry in z.entries] for z in self.structs]
+        return "SELECT " + ", ".join(columns), values
 
     def _type(self, array: Array) -> str:
         if array.sql_type == "TEXT":
@@ -207,7 +200,7 @@ class Lookups:
 
     @property
     def columns(self) -> dict[str, str]:
-        """Each array's column by its short name (``p_provider``: ``q_a_p_provider``)."""
+        """Each searched array's column by its short name (``p_starts_us``: ``q_a_p_starts_us``)."""
         return {array.column.removeprefix("q_a_"): array.column for array in self.arrays}
 
     def sentinel(self, group: str) -> int:
@@ -280,7 +273,7 @@ def period_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]
     """(previous CTE, CTE, its new columns) for the steps from ``first`` that find each row's model
     (``q_model_key``, ``q_ambiguous``) and period (``q_pi``, the sentinel when none; ``q_pz``, its
     entry of the periods' structs; and what decides the row's error: ``q_period_key``,
-    ``q_currency``, ``q_until_us``, ``q_base_plan``, ``q_batch_plan``), ending in the CTE ``p``."""
+    ``q_currency``, ``q_until_us``, ``q_batch_plan``), ending in the CTE ``p``."""
     a = lookups.columns
     sentinel = lookups.sentinel
     steps: list[list[tuple[str, str]]] = []
@@ -306,7 +299,7 @@ def period_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]
     steps.append([("q_pi", f"CASE WHEN q_at_us < {_at(a['p_next_us'], 'q_ps')} THEN q_ps ELSE {sentinel('p')} END")])
     steps.append([("q_pz", _at("q_z_p", "q_pi"))])
     steps.append([("q_period_key", f"CASE WHEN q_pi <= {lookups.size['p']} THEN q_pi END"),
-                  *[(f"q_{c}", _field("q_pz", c)) for c in ("currency", "until_us", "base_plan", "batch_plan")]])
+                  *[(f"q_{c}", _field("q_pz", c)) for c in ("currency", "until_us", "batch_plan")]])
     return _chain(steps, first, "p", "l")
 
 
@@ -318,13 +311,13 @@ def rate_steps(lookups: Lookups, first: str) -> Iterator[tuple[str, str, str]]:
     a = lookups.columns
     sentinel = lookups.sentinel
     steps: list[list[tuple[str, str]]] = []
-    # The row's day slot, when its period has windows and the row is not batch (batch rates win):
-    # its offset from the period's first day (NULL for a period without windows), checked in
-    # microseconds before it is divided into days.
     # The period's entry again, at the sentinel for a row with an error: what the priced row
     # shows of its period (NULL then), and no window for the row.
     steps.append([("q_pok", f"CASE WHEN q_error IS NULL THEN q_pi ELSE {sentinel('p')} END")])
     steps.append([("q_shown", _at("q_z_p", "q_pok"))])
+    # The row's day slot, when its period has windows and the row is not batch (batch rates win):
+    # its offset from the period's first day (NULL for a period without windows), checked in
+    # microseconds before it is divided into days.
     day_first = _field("q_shown", "day_first_us")
     offset = f"q_at_us - {day_first}"
     steps.append([("q_day_slot", f"CASE WHEN NOT q_is_batch AND q_at_us >= {day_first} "
@@ -396,7 +389,10 @@ def _units(rate: object, scale: int) -> int | None:
     return int(rate.scaleb(scale))
 
 
-def _plain(value: object) -> str:
+def _text(value: object) -> str | None:
+    """A value as the text DuckDB casts to its type (NULL stays NULL)."""
+    if value is None:
+        return None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):

@@ -2,9 +2,10 @@
 
 The query is written once (in DuckDB's dialect) and transpiled with sqlglot for Spark SQL: there
 are no hand-kept copies. It reads a relation ``usage_input`` (see ``INPUT_COLUMNS``) and the
-one-row relation ``price_arrays`` (``arrays_parameters``, ``spark_arrays``: the price tables of ``pricing.usage_tables``
-as the sorted arrays of ``pricing.usage_lookups``), and gives one priced row per input row
-(``q_row_no``, ``q_at_us``, the kept input columns, then ``PRICED_COLUMNS``). It is projections
+one-row relation ``price_arrays`` (``arrays_parameters``, ``spark_arrays``: the price tables of
+``pricing.usage_tables`` as the sorted arrays and arrays of structs of ``pricing.usage_lookups``),
+and gives one priced row per input row (``q_row_no``, ``q_at_us``, the kept input columns, then
+``PRICED_COLUMNS``). It is projections
 only, no join and no sort, so DuckDB gives the rows in input order (a plan the tests check); Spark
 gives them in any order, and the caller orders by ``q_row_no``. Two things differ by dialect, both
 chosen here: DuckDB holds the price tables' text as ENUMs (small codes to copy and write) and
@@ -182,9 +183,9 @@ def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-def arrays_parameters(tables: PriceTables) -> tuple[str, list[list[str | None]]]:
+def arrays_parameters(tables: PriceTables) -> tuple[str, list[object]]:
     """The query (one row) DuckDB makes the relation ``price_arrays`` of, its arrays as parameters:
-    (query, one list of texts per ``?``)."""
+    (query, one value per ``?``: a list of texts, or of structs of texts)."""
     return Lookups(tables, enums=True).parameters()
 
 
@@ -193,7 +194,7 @@ def spark_arrays(tables: PriceTables) -> tuple[list[Array], list[StructArray]]:
     (as data: Spark would fold literal arrays into every expression that reads them, and take
     minutes to plan the query)."""
     lookups = Lookups(tables, enums=False)
-    return lookups.arrays, [lookups.struct_array(struct) for struct in lookups.structs]
+    return lookups.arrays, lookups.structs
 
 
 def pricing_query(tables: PriceTables, dialect: str, passthrough: Sequence[str] = ()) -> str:
