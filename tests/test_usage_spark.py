@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from pricing.usage_query import pricing_query
 from pricing.usage_tables import compile_tables
 from service.usage import UsageJob, price_usage
-from service.usage.engines import SPARK_EXACT_CONF, spark_price_arrays
+from service.usage.engines import SPARK_EXACT_CONF, SPARK_JAVA_OPTIONS, spark_price_arrays
 from tests.test_usage_engines import case_rows, price_file
 from tests.usage_rows import CATALOG, read_rows, usage_rows, write_parquet
 
@@ -72,6 +72,14 @@ def test_spark_is_exact_ansi_no_precision_loss_no_float_in_plan(spark: Any) -> N
     with pytest.raises(Exception, match=r"(?i)overflow|cannot be represented|NUMERIC_VALUE_OUT_OF_RANGE"):
         spark.sql("SELECT CAST(99999999999999999999999999999999999999 AS DECIMAL(38,0)) * "
                   "CAST(10 AS DECIMAL(38,0)) AS x").collect()
+
+
+def test_the_session_compiles_the_query_s_huge_generated_method(spark: Any) -> None:
+    # The pricing stage's generated code is over HotSpot's 8,000-byte limit: without the option
+    # the JVM interprets it (slower by 1.3-3x).
+    runtime = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    assert SPARK_JAVA_OPTIONS in list(runtime.getInputArguments())
+    assert SPARK_JAVA_OPTIONS in spark.sparkContext.getConf().get("spark.executor.extraJavaOptions").split()
 
 
 # -- a standalone cluster on loopback ---------------------------------------------------------------

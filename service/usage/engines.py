@@ -170,8 +170,18 @@ SPARK_EXACT_CONF = {
 }
 
 
+#: JVM options for the driver and the executors. HotSpot does not compile a method of more than
+#: 8,000 bytes of bytecode (``DontCompileHugeMethods``); the code Spark generates for the pricing
+#: query's one stage is such a method, and interpreted it runs 1.3-3x slower (the query on 1M rows,
+#: no write: 21-26 s against 7-16 s, benchmarks/README.md). Spark's own fallback for huge methods
+#: (a lower ``spark.sql.codegen.hugeMethodLimit``) is slower still (81 s).
+SPARK_JAVA_OPTIONS = "-XX:-DontCompileHugeMethods"
+
+
 def spark_session(master: str | None = None) -> Any:
-    """A Spark session set up for exact pricing (``local[*]`` without a master URL)."""
+    """A Spark session set up for exact pricing (``local[*]`` without a master URL). Its driver and
+    executors run with ``SPARK_JAVA_OPTIONS`` (these replace ``extraJavaOptions`` from
+    ``spark-defaults.conf``; to keep your own, build the session and pass it as ``spark_session``)."""
     try:
         from pyspark.sql import SparkSession  # heavy: only when the spark engine runs
     except ImportError:
@@ -181,6 +191,8 @@ def spark_session(master: str | None = None) -> Any:
     builder = SparkSession.builder.appName("inference-cost usage").master(master or "local[*]")
     builder = builder.config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
     builder = builder.config("spark.sql.shuffle.partitions", "4")
+    for role in ("driver", "executor"):
+        builder = builder.config(f"spark.{role}.extraJavaOptions", SPARK_JAVA_OPTIONS)
     for key, value in SPARK_EXACT_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
